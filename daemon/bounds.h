@@ -1,0 +1,35 @@
+/* bounds: every bound on untrusted input lives here, with its default. */
+#ifndef PEAKQ_BOUNDS_H
+#define PEAKQ_BOUNDS_H
+
+/* Messages larger than this are stored truncated and flagged (config:
+ * max_message_size). */
+#define PQ_MAX_MESSAGE_BYTES (32u * 1024 * 1024)
+/* MIME structure. */
+#define PQ_MIME_MAX_DEPTH 16
+#define PQ_MIME_MAX_PARTS 256
+/* Raw header block scanned for loop/auto-reply markers. */
+#define PQ_MAX_HEADER_BYTES (256u * 1024)
+#define PQ_MAX_HEADERS 1000
+/* Decoded text kept and matched per message. */
+#define PQ_MAX_TEXT_BYTES (1024u * 1024)
+/* Decoded size of one part (a base64 bomb stops here). */
+#define PQ_MAX_PART_BYTES (8u * 1024 * 1024)
+/* Order ids remembered per message. */
+#define PQ_MAX_ORDER_IDS 16
+/* Code points kept from any customer value used in a header we send. */
+#define PQ_MAX_HEADER_CP 256
+/* Message-IDs kept in References (ours). */
+#define PQ_MAX_REFERENCES 20
+/* Config/rules/template file sizes. */
+#define PQ_MAX_CONF_BYTES (4u * 1024 * 1024)
+#define PQ_MAX_TEMPLATE_BYTES (256u * 1024)
+/* Rules. */
+#define PQ_MAX_RULES 10000
+#define PQ_MAX_KEYWORDS 100000
+/* IMAP: UIDs per UID FETCH, per-read timeout in seconds. */
+#define PQ_FETCH_BATCH 25
+#define PQ_IMAP_TIMEOUT 60
+#define PQ_SMTP_TIMEOUT 60
+
+#endif

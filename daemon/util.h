@@ -1,0 +1,63 @@
+/* util: allocation that succeeds or kills the process, fatal(), small string
+ * and number helpers. No module state, no I/O except fatal()'s message. */
+#ifndef PEAKQ_UTIL_H
+#define PEAKQ_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define WARN_UNUSED __attribute__((warn_unused_result))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#define NORETURN __attribute__((noreturn))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation: abort the process on failure, never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a string the caller owns (free()). */
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) PRINTF_LIKE(1, 0);
+
+/* Print "peakq: <msg>" to stderr and exit(code). Start-up and OOM only. */
+void fatal(int code, const char *fmt, ...) PRINTF_LIKE(2, 3) NORETURN;
+
+/* free(*p) and set *p to NULL. */
+void xfree(void *pp);
+
+/* Parse a base-10 integer in [min, max]; the whole string must be used.
+ * Returns 0, or -1 with errno set (EINVAL or ERANGE). */
+int parse_ll(const char *s, long long min, long long max,
+	     long long *v_r) WARN_UNUSED;
+
+/* ASCII case-insensitive helpers (locale independent). */
+int ascii_casecmp(const char *a, const char *b);
+int ascii_ncasecmp(const char *a, const char *b, size_t n);
+int ascii_tolower(int c);
+/* Does s start with prefix (ASCII case-insensitive)? */
+int ascii_prefix(const char *s, const char *prefix);
+/* memmem() with ASCII case folding. */
+const char *ascii_memcasemem(const char *hay, size_t hn, const char *needle,
+			     size_t nn);
+
+/* Seconds since the epoch (wall clock) and a monotonic clock in ms. */
+int64_t now_s(void);
+int64_t mono_ms(void);
+
+/* Format t as RFC 3339 UTC ("2026-12-27T09:15:00Z") into buf (>= 21). */
+void fmt_utc(int64_t t, char *buf, size_t size);
+
+/* Read a whole file (at most max bytes) into an owned, NUL-terminated buffer.
+ * Returns 0, or -1 with errno set (EFBIG when larger than max). */
+int read_file(const char *path, size_t max, char **data_r,
+	      size_t *len_r) WARN_UNUSED;
+
+/* Overwrite secrets before freeing them. NULL is accepted. */
+void secret_free(char **s);
+
+#endif
