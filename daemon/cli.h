@@ -1,1 +1,49 @@
-/* placeholder */
+/* cli: what the peakq subcommands share: the loaded configuration, the
+ * store, JSON output and display-width-aware text columns. */
+#ifndef PEAKQ_CLI_H
+#define PEAKQ_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conf.h"
+#include "store.h"
+
+struct cli {
+	const char *config_path;
+	int config_given; /* -c on the command line */
+	struct conf *conf;
+};
+
+/* Load the configuration once; prints the error and returns EX_CONFIG on
+ * failure, 0 on success. */
+int cli_conf(struct cli *cli);
+/* Open the store of the configuration (read-only unless write). Prints the
+ * error and returns an exit code on failure, 0 on success. */
+int cli_store(struct cli *cli, int write, struct store **st_r);
+/* Parse a case number; prints an error and returns -1 when invalid. */
+int cli_case_id(const char *s, int64_t *id_r);
+
+/* JSON output helpers: strings are escaped (invalid UTF-8 repaired). */
+void json_str(FILE *f, const char *s);
+void json_key(FILE *f, int *first, const char *key);
+void json_kv_str(FILE *f, int *first, const char *key, const char *v);
+void json_kv_int(FILE *f, int *first, const char *key, long long v);
+void json_kv_time(FILE *f, int *first, const char *key, int64_t t);
+void json_kv_bool(FILE *f, int *first, const char *key, int v);
+
+/* Columns of the terminal, width in cells of UTF-8 text (CJK = 2), and
+ * printing s cut or padded to exactly width cells. */
+int cli_term_columns(void);
+size_t cli_width(const char *s);
+void cli_cell(FILE *f, const char *s, size_t width);
+/* "2026-12-27 09:15" local time, or "-" for 0. */
+void cli_time(int64_t t, char *buf, size_t size);
+/* "due in 3h20m" / "overdue 35m" relative to now. */
+void cli_due(int64_t due, int64_t now, char *buf, size_t size);
+
+int cmd_list(struct cli *cli, int argc, char **argv);
+int cmd_show(struct cli *cli, int argc, char **argv);
+int cmd_rules(struct cli *cli, int argc, char **argv);
+
+#endif

@@ -1,1 +1,82 @@
-/* placeholder */
+/* conf: peakq.yaml -> an immutable struct conf. Validates everything it can
+ * without touching the network or the store (passwords are read later, by
+ * conf_read_password). Errors are "file:line:col: message". */
+#ifndef PEAKQ_CONF_H
+#define PEAKQ_CONF_H
+
+#include <stddef.h>
+
+#include "xerr.h"
+
+enum conf_tls { CONF_TLS_IMPLICIT, CONF_TLS_STARTTLS, CONF_TLS_NONE };
+enum conf_after { CONF_AFTER_KEYWORD, CONF_AFTER_SEEN, CONF_AFTER_MOVE };
+
+struct conf_account {
+	char *name;
+	char *host;
+	int port;
+	enum conf_tls tls;
+	char *ca_file; /* NULL: system trust store */
+	int insecure;  /* allow plain text off loopback */
+	char *user;
+	char *password_file;
+	char **mailboxes;
+	size_t nmailboxes;
+	enum conf_after after;
+	char *after_arg; /* keyword or folder */
+};
+
+struct conf_smtp {
+	char *url; /* smtp://host:port/ehlo or smtps://... */
+	char *host;
+	int port;
+	int implicit_tls; /* smtps:// */
+	int starttls;	  /* smtp:// with tls: starttls (required) */
+	char *ca_file;
+	int insecure;
+	char *user; /* NULL: no AUTH */
+	char *password_file;
+	char *from;	     /* full From value as configured */
+	char *from_name;     /* its display name or NULL */
+	char *from_addr;     /* its addr-spec */
+	char *reply_to;	     /* optional */
+	char *reply_to_name; /* optional */
+	char *reply_to_addr; /* optional */
+	char *envelope_from; /* "" for <> */
+};
+
+struct conf {
+	char *file;
+	char *team_name;
+	char *store_path;
+	char *rules_dir;
+	char *templates_dir;
+	long long poll_interval; /* seconds */
+	long long max_message_size;
+	char *default_lang;
+	char *subject_tag; /* "[Case #%d]"-like format with {{case_id}} */
+	struct conf_account *accounts;
+	size_t naccounts;
+	struct conf_smtp smtp;
+	long long ack_retry_max_age; /* seconds before a temp_fail is failed */
+};
+
+/* Load and validate path. Relative paths inside the file are taken relative
+ * to the file's directory. Returns 0 and an owned conf, or -1 with
+ * XERR_CONFIG. */
+int conf_load(const char *path, struct conf **conf_r,
+	      struct xerr *err) WARN_UNUSED;
+void conf_free(struct conf **conf);
+
+/* Read a password file (first line, without the newline). Returns 0 and an
+ * owned string (free with secret_free), or -1 with XERR_CONFIG. */
+int conf_read_password(const char *path, char **pw_r,
+		       struct xerr *err) WARN_UNUSED;
+
+/* Is host a loopback name or address (localhost, 127.0.0.0/8, ::1)? */
+int conf_host_is_loopback(const char *host);
+
+/* Default config path: $PEAKQ_CONFIG or SYSCONFDIR/peakq/peakq.yaml. */
+const char *conf_default_path(void);
+
+#endif

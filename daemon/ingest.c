@@ -1,1 +1,616 @@
+/* ingest: fetch -> parse -> thread -> classify -> decide -> store -> flag.
+ * Invariants kept here: the raw message is committed before the server copy
+ * is flagged or moved; a message never becomes two cases; a case gets at
+ * most one acknowledgement row (dedupe key "ack:<case>"). */
 #include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "imap.h"
+#include "ingest.h"
+#include "log.h"
+#include "tls.h"
+
+#define ACTOR "peakqd"
+
+void ingest_decide(const struct conf *conf, const struct ruleset *rules,
+		   const char *raw, size_t len, struct ingest_decision *d)
+{
+	const char *own[3];
+	struct autoreply_policy pol = {.own_addrs = own, .nown = 0};
+
+	memset(d, 0, sizeof(*d));
+	d->msg = mime_parse(raw, len);
+	rules_classify(rules, d->msg->subject, d->msg->text, d->msg->text_len,
+		       &d->verdict);
+	if (conf) {
+		own[pol.nown++] = conf->smtp.from_addr;
+		if (conf->smtp.reply_to_addr)
+			own[pol.nown++] = conf->smtp.reply_to_addr;
+		if (conf->smtp.envelope_from && conf->smtp.envelope_from[0])
+			own[pol.nown++] = conf->smtp.envelope_from;
+	}
+	if (d->msg->parse_error) {
+		/* An unreadable message may well be a bounce: never answer. */
+		d->ack = 0;
+		d->suppressed = "parse-error";
+		return;
+	}
+	d->ack = autoreply_decide(d->msg, &pol, &d->rcpt, &d->suppressed);
+}
+
+void ingest_decision_release(struct ingest_decision *d)
+{
+	message_free(&d->msg);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "localhost";
+}
+
+/* Hash of what follows the header block: stable when a server rewrites
+ * headers on re-import (UIDVALIDITY change). */
+static void body_hash(const char *raw, size_t len, char out[65])
+{
+	const char *p = memmem(raw, len, "\r\n\r\n", 4);
+	size_t skip = 4;
+
+	if (!p) {
+		p = memmem(raw, len, "\n\n", 2);
+		skip = 2;
+	}
+	if (!p) {
+		tls_sha256_hex(raw, len, out);
+		return;
+	}
+	tls_sha256_hex(p + skip, len - (size_t)(p + skip - raw), out);
+}
+
+/* "[Case #123]"-style tag in the subject: the number, or 0. */
+static int64_t subject_case_tag(const char *subject)
+{
+	const char *p = subject;
+
+	while (p && (p = strstr(p, "#"))) {
+		const char *q = p + 1;
+		int64_t v = 0;
+		int digits = 0;
+		while (*q >= '0' && *q <= '9' && digits < 12) {
+			v = v * 10 + (*q - '0');
+			q++;
+			digits++;
+		}
+		if (digits && *q == ']' && p >= subject + 5 &&
+		    ascii_ncasecmp(p - 5, "Case ", 5) == 0)
+			return v;
+		p++;
+	}
+	return 0;
+}
+
+static char *join_refs(const struct message *m)
+{
+	struct buf b;
+
+	buf_init(&b, 64 * 1024);
+	for (size_t i = 0; i < m->nrefs; i++)
+		if ((i && buf_addc(&b, ' ') < 0) || buf_adds(&b, m->refs[i]) < 0)
+			break;
+	return b.len ? buf_detach(&b, NULL) : (buf_release(&b), NULL);
+}
+
+static char *join_order_ids(const struct message *m)
+{
+	struct buf b;
+
+	buf_init(&b, PQ_MAX_ORDER_IDS * TEXT_ORDER_ID_SIZE + 16);
+	for (size_t i = 0; i < m->norder_ids; i++)
+		if ((i && buf_addc(&b, ' ') < 0) ||
+		    buf_adds(&b, m->order_ids[i]) < 0)
+			break;
+	return b.len ? buf_detach(&b, NULL) : (buf_release(&b), NULL);
+}
+
+/* Which existing case does this message continue? 1 with *case_r, 0, -1. */
+static int find_thread(struct ingest_ctx *ctx, const struct message *m,
+		       int64_t *case_r, const char **how_r, struct xerr *err)
+{
+	int r;
+	int64_t tag;
+
+	if (m->in_reply_to) {
+		r = store_case_by_message_id(ctx->store, m->in_reply_to,
+					     case_r, err);
+		if (r != 0) {
+			*how_r = "in-reply-to";
+			return r;
+		}
+	}
+	for (size_t i = m->nrefs; i-- > 0;) {
+		r = store_case_by_message_id(ctx->store, m->refs[i], case_r,
+					     err);
+		if (r != 0) {
+			*how_r = "references";
+			return r;
+		}
+	}
+	if (m->subject && m->from_addr &&
+	    (tag = subject_case_tag(m->subject)) > 0) {
+		r = store_case_has_customer(ctx->store, tag, m->from_addr, err);
+		if (r != 0) {
+			*case_r = tag;
+			*how_r = "case-tag";
+			return r;
+		}
+	}
+	return 0;
+}
+
+/* Create the acknowledgement row for a new case: rendered and pending, or
+ * suppressed with its reason. */
+static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
+		     const struct ingest_decision *d, int64_t received_at,
+		     int64_t now, struct xerr *err)
+{
+	const struct conf *conf = ctx->conf;
+	const struct message *m = d->msg;
+	struct store_outbox_new o = {
+		.case_id = case_id,
+		.kind = "ack",
+		.created_at = now,
+	};
+	char key[40], *mid = NULL;
+	const struct tmpl *t;
+	struct buf out;
+	int64_t id;
+	int r, ret = -1;
+
+	snprintf(key, sizeof(key), "ack:%lld", (long long)case_id);
+	o.dedupe_key = key;
+	if (!d->ack) {
+		o.state = OUTBOX_SUPPRESSED;
+		o.reason = d->suppressed;
+		r = store_outbox_insert(ctx->store, &o, &id, err);
+		if (r < 0)
+			return -1;
+		ctx->counts.suppressed++;
+		return store_event_add(ctx->store, case_id, now, ACTOR,
+				       "ack_suppressed", d->suppressed, err);
+	}
+	t = tmpl_find(ctx->tmpls, m->lang, d->verdict.tmpl);
+	if (!t)
+		t = tmpl_find(ctx->tmpls, m->lang, "general");
+	o.state = OUTBOX_PENDING;
+	o.rcpt = d->rcpt;
+	if (!t) {
+		o.state = OUTBOX_FAILED;
+		o.reason = "no template";
+	}
+	r = store_outbox_insert(ctx->store, &o, &id, err);
+	if (r <= 0)
+		return r; /* 0: this case already has its acknowledgement */
+	if (!t)
+		return store_event_add(ctx->store, case_id, now, ACTOR,
+				       "ack_failed", "no template", err);
+
+	mid = xasprintf("peakq-ack-%lld.%s@%s", (long long)id,
+			store_instance(ctx->store),
+			domain_of(conf->smtp.from_addr));
+	struct tmpl_vars v = {
+		.case_id = case_id,
+		.order_id = m->norder_ids ? m->order_ids[0] : NULL,
+		.customer_name = m->from_name,
+		.original_subject = m->subject,
+		.category = d->verdict.category,
+		.team_name = conf->team_name,
+		.sla_hours = d->verdict.sla_hours,
+		.reply_by = received_at + (int64_t)d->verdict.sla_hours * 3600,
+	};
+	struct tmpl_mail mail = {
+		.from_name = conf->smtp.from_name,
+		.from_addr = conf->smtp.from_addr,
+		.reply_to_name = conf->smtp.reply_to_name,
+		.reply_to_addr = conf->smtp.reply_to_addr,
+		.to_addr = d->rcpt,
+		.to_name = m->from_name,
+		.message_id = mid,
+		.in_reply_to = m->message_id,
+		.refs = (const char *const *)m->refs,
+		.nrefs = m->nrefs,
+		.subject_tag = conf->subject_tag,
+		.date = now,
+	};
+	buf_init(&out, 512 * 1024);
+	if (tmpl_render(t, &v, &mail, &out, err) < 0) {
+		/* Unrenderable (e.g. an address we cannot use): keep the case,
+		 * record why, never send. */
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		if (store_outbox_mark(ctx->store, id, OUTBOX_FAILED, now, 0, 0,
+				      why, err) < 0)
+			goto out;
+		ret = 0;
+		goto out;
+	}
+	if (store_outbox_set_message(ctx->store, id, mid, out.data, out.len,
+				     err) < 0)
+		goto out;
+	if (store_event_add(ctx->store, case_id, now, ACTOR, "ack_queued",
+			    tmpl_name(t), err) < 0)
+		goto out;
+	ctx->counts.acks_queued++;
+	ret = 0;
+out:
+	buf_release(&out);
+	free(mid);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- mailbox */
+
+struct batch {
+	struct ingest_ctx *ctx;
+	const struct conf_account *acct;
+	const char *mailbox;
+	struct store_mailbox *mb;
+	uint32_t *done; /* UIDs stored in this batch (to flag) */
+	size_t ndone;
+	uint32_t max_uid;
+	int stopped;
+};
+
+static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
+{
+	struct batch *b = vb;
+	struct ingest_ctx *ctx = b->ctx;
+	struct ingest_decision d;
+	int64_t now = now_s(), received, case_id = 0, msg_id;
+	const char *how = NULL;
+	char hash[65], *refs = NULL, *oids = NULL, *detail = NULL;
+	int r, ret = -1, is_new = 0, dup = 0;
+
+	if (b->stopped)
+		return 0;
+	if (ctx->stop && *ctx->stop) {
+		b->stopped = 1; /* leave the rest for the next run */
+		return 0;
+	}
+	r = store_message_seen(ctx->store, b->mb->id, b->mb->uidvalidity,
+			       im->uid, err);
+	if (r < 0)
+		return -1;
+	if (r > 0) {
+		/* Already stored (e.g. refetched after a crash): only make
+		 * sure it gets flagged. */
+		if (im->uid > b->max_uid)
+			b->max_uid = im->uid;
+		return 0;
+	}
+	ctx->counts.fetched++;
+	ingest_decide(ctx->conf, ctx->rules, im->data, im->len, &d);
+	received = im->internaldate ? im->internaldate : now;
+	body_hash(im->data, im->len, hash);
+
+	if (d.msg->message_id) {
+		r = store_case_by_duplicate(ctx->store, d.msg->message_id, hash,
+					    &case_id, err);
+		if (r < 0)
+			goto out;
+		if (r > 0) {
+			dup = 1;
+			how = "duplicate";
+		}
+	}
+	if (!case_id) {
+		r = find_thread(ctx, d.msg, &case_id, &how, err);
+		if (r < 0)
+			goto out;
+	}
+	if (!case_id) {
+		struct store_case_new c = {
+			.category = d.verdict.category,
+			.priority = d.verdict.priority,
+			.rule = d.verdict.rule,
+			.tmpl = d.verdict.tmpl,
+			.lang = d.msg->lang,
+			.escalate = d.verdict.escalate,
+			.sla_hours = d.verdict.sla_hours,
+			.received_at = received,
+			.customer = d.msg->from_addr,
+			.customer_name = d.msg->from_name,
+			.order_id = d.msg->norder_ids ? d.msg->order_ids[0]
+						      : NULL,
+			.subject = d.msg->subject,
+			.mailbox_id = b->mb->id,
+		};
+		if (store_case_insert(ctx->store, &c, &case_id, err) < 0)
+			goto out;
+		is_new = 1;
+	}
+	refs = join_refs(d.msg);
+	oids = join_order_ids(d.msg);
+	struct store_message_new sm = {
+		.case_id = case_id,
+		.mailbox_id = b->mb->id,
+		.uidvalidity = b->mb->uidvalidity,
+		.uid = im->uid,
+		.message_id = d.msg->message_id,
+		.in_reply_to = d.msg->in_reply_to,
+		.refs = refs,
+		.from_addr = d.msg->from_addr,
+		.from_name = d.msg->from_name,
+		.reply_to = d.msg->reply_to_addr,
+		.subject = d.msg->subject,
+		.sent_date = d.msg->date,
+		.received_at = received,
+		.lang = d.msg->lang,
+		.text = d.msg->text,
+		.raw = im->data,
+		.raw_len = im->len,
+		.body_hash = hash,
+		.parse_error = d.msg->parse_error,
+		.order_ids = oids,
+	};
+	r = store_message_insert(ctx->store, &sm, &msg_id, err);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		xerr_set(err, XERR_BUG, "ingest: uid %u stored twice", im->uid);
+		goto out;
+	}
+	if (is_new) {
+		detail = xasprintf("category=%s priority=%s rule=%s sla=%dh",
+				   d.verdict.category, d.verdict.priority,
+				   d.verdict.rule, d.verdict.sla_hours);
+		if (store_event_add(ctx->store, case_id, now, ACTOR, "created",
+				    detail, err) < 0)
+			goto out;
+		if (queue_ack(ctx, case_id, &d, received, now, err) < 0)
+			goto out;
+		ctx->counts.cases++;
+		log_info("ingest: case %lld created account=%s mailbox=%s "
+			 "uid=%u category=%s ack=%s",
+			 (long long)case_id, b->acct->name, b->mailbox, im->uid,
+			 d.verdict.category, d.ack ? "queued" : d.suppressed);
+	} else {
+		int reopened = 0;
+		if (!dup && store_case_followup(ctx->store, case_id, received,
+						&reopened, err) < 0)
+			goto out;
+		free(detail);
+		detail = xasprintf("uid=%u via=%s", im->uid, how);
+		if (store_event_add(ctx->store, case_id, now, ACTOR,
+				    dup ? "duplicate" : "followup", detail,
+				    err) < 0)
+			goto out;
+		if (reopened && store_event_add(ctx->store, case_id, now, ACTOR,
+						"reopened", "customer wrote again",
+						err) < 0)
+			goto out;
+		if (dup)
+			ctx->counts.duplicates++;
+		else
+			ctx->counts.followups++;
+		log_info("ingest: %s of case %lld account=%s mailbox=%s uid=%u "
+			 "via=%s",
+			 dup ? "duplicate" : "follow-up", (long long)case_id,
+			 b->acct->name, b->mailbox, im->uid, how);
+	}
+	if (d.msg->parse_error) {
+		ctx->counts.parse_errors++;
+		log_warn("ingest: message kept unparsed case=%lld uid=%u: %s",
+			 (long long)case_id, im->uid, d.msg->parse_error);
+	}
+	if (im->len < im->size) {
+		free(detail);
+		detail = xasprintf("message of %zu bytes stored truncated to "
+				   "%zu (max_message_size)",
+				   im->size, im->len);
+		if (store_event_add(ctx->store, case_id, now, ACTOR,
+				    "truncated", detail, err) < 0)
+			goto out;
+		ctx->counts.truncated++;
+		log_warn("ingest: case=%lld uid=%u: %s", (long long)case_id,
+			 im->uid, detail);
+	}
+	b->done = xreallocarray(b->done, b->ndone + 1, sizeof(*b->done));
+	b->done[b->ndone++] = im->uid;
+	if (im->uid > b->max_uid)
+		b->max_uid = im->uid;
+	ret = 0;
+out:
+	free(detail);
+	free(refs);
+	free(oids);
+	ingest_decision_release(&d);
+	return ret;
+}
+
+static enum imap_after after_of(const struct conf_account *a)
+{
+	switch (a->after) {
+	case CONF_AFTER_SEEN:
+		return IMAP_AFTER_SEEN;
+	case CONF_AFTER_MOVE:
+		return IMAP_AFTER_MOVE;
+	case CONF_AFTER_KEYWORD:
+		break;
+	}
+	return IMAP_AFTER_KEYWORD;
+}
+
+/* Flag/move uids on the server, then record that in the store. */
+static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
+		     const struct conf_account *a, struct store_mailbox *mb,
+		     const uint32_t *uids, size_t n, struct xerr *err)
+{
+	if (n == 0)
+		return 0;
+	if (imap_mark(ic, uids, n, after_of(a), a->after_arg, err) < 0)
+		return -1;
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (store_imap_done(ctx->store, mb->id, mb->uidvalidity, uids, n,
+			    err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	ctx->counts.flagged += n;
+	return 0;
+}
+
+static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
+			  const struct conf_account *a, const char *name,
+			  struct xerr *err)
+{
+	struct imap_box box;
+	struct store_mailbox mb = {0};
+	uint32_t *uids = NULL, *pending = NULL;
+	size_t n = 0, npending = 0;
+	struct batch b = {.ctx = ctx, .acct = a, .mailbox = name, .mb = &mb};
+	int ret = -1;
+
+	if (imap_select(ic, name, &box, err) < 0) {
+		xerr_prefix(err, "mailbox '%s'", name);
+		return -1;
+	}
+	if (a->after == CONF_AFTER_KEYWORD && !box.can_keywords) {
+		xerr_set(err, XERR_CONFIG,
+			 "mailbox '%s' does not allow keywords such as '%s': "
+			 "use after_ingest: seen or {move: FOLDER}",
+			 name, a->after_arg);
+		return -1;
+	}
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (store_mailbox_get(ctx->store, a->name, name, &mb, err) < 0)
+		goto rollback;
+	if (mb.uidvalidity != box.uidvalidity) {
+		if (mb.uidvalidity != 0)
+			log_warn("imap: UIDVALIDITY of account=%s mailbox=%s "
+				 "changed from %u to %u: rescanning (copies "
+				 "already stored are recognised by Message-ID "
+				 "and body)",
+				 a->name, name, mb.uidvalidity,
+				 box.uidvalidity);
+		if (store_mailbox_set_uidvalidity(ctx->store, mb.id,
+						  box.uidvalidity, err) < 0)
+			goto rollback;
+		mb.uidvalidity = box.uidvalidity;
+		mb.last_uid = 0;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+
+	/* Messages committed before a crash or a lost connection but not yet
+	 * flagged: flag them now. */
+	if (store_imap_pending(ctx->store, mb.id, mb.uidvalidity, &pending,
+			       &npending, err) < 0)
+		goto out;
+	for (size_t i = 0; i < npending; i += PQ_FETCH_BATCH * 4) {
+		size_t k = npending - i < PQ_FETCH_BATCH * 4
+				   ? npending - i
+				   : PQ_FETCH_BATCH * 4;
+		if (mark_done(ctx, ic, a, &mb, pending + i, k, err) < 0)
+			goto out;
+	}
+
+	if (imap_search_after(ic, mb.last_uid, &uids, &n, err) < 0)
+		goto out;
+	if (n)
+		log_debug("imap: account=%s mailbox=%s: %zu new message(s) "
+			  "after uid %u",
+			  a->name, name, n, mb.last_uid);
+	for (size_t i = 0; i < n && !b.stopped; i += PQ_FETCH_BATCH) {
+		size_t k = n - i < PQ_FETCH_BATCH ? n - i : PQ_FETCH_BATCH;
+		if (ctx->stop && *ctx->stop)
+			break;
+		b.ndone = 0;
+		b.max_uid = 0;
+		if (store_begin(ctx->store, err) < 0)
+			goto out;
+		if (imap_fetch(ic, uids + i, k,
+			       (size_t)ctx->conf->max_message_size, store_one,
+			       &b, err) < 0)
+			goto rollback;
+		/* UIDs asked for but not returned were expunged meanwhile:
+		 * move past them unless we stopped early. */
+		if (!b.stopped && uids[i + k - 1] > b.max_uid)
+			b.max_uid = uids[i + k - 1];
+		if (b.max_uid &&
+		    store_mailbox_set_last_uid(ctx->store, mb.id, b.max_uid,
+					       err) < 0)
+			goto rollback;
+		if (store_commit(ctx->store, err) < 0)
+			goto out;
+		if (mark_done(ctx, ic, a, &mb, b.done, b.ndone, err) < 0)
+			goto out;
+	}
+	ret = 0;
+	goto out;
+rollback:
+	store_rollback(ctx->store);
+out:
+	{
+		struct xerr e2;
+		if (mb.id && store_mailbox_health(ctx->store, mb.id, now_s(),
+					 ret < 0 ? err->msg : NULL, &e2) < 0)
+			log_warn("store: cannot record mailbox health: %s",
+				 e2.msg);
+	}
+	free(uids);
+	free(pending);
+	free(b.done);
+	return ret;
+}
+
+int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
+		   struct xerr *err)
+{
+	struct imap_conn *ic = NULL;
+	char *password = NULL;
+	int ret = -1;
+
+	if (conf_read_password(a->password_file, &password, err) < 0)
+		goto out;
+	struct imap_params p = {
+		.host = a->host,
+		.port = a->port,
+		.tls = a->tls == CONF_TLS_IMPLICIT   ? IMAP_TLS_IMPLICIT
+		       : a->tls == CONF_TLS_STARTTLS ? IMAP_TLS_STARTTLS
+						     : IMAP_TLS_NONE,
+		.ca_file = a->ca_file,
+		.user = a->user,
+		.password = password,
+		.timeout = PQ_IMAP_TIMEOUT,
+	};
+	if (imap_connect(&p, &ic, err) < 0)
+		goto out;
+	secret_free(&password);
+	for (size_t i = 0; i < a->nmailboxes; i++) {
+		if (ctx->stop && *ctx->stop)
+			break;
+		if (ingest_mailbox(ctx, ic, a, a->mailboxes[i], err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	secret_free(&password);
+	imap_close(&ic);
+	if (ret < 0)
+		xerr_prefix(err, "account '%s'", a->name);
+	return ret;
+}

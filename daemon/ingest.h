@@ -1,1 +1,56 @@
-/* placeholder */
+/* ingest: the pipeline. The only module that knows them all: IMAP fetch ->
+ * MIME parse -> thread -> classify -> may-we-ack -> ONE store transaction
+ * (message, case, outbox row with the rendered acknowledgement, events,
+ * checkpoint) -> flag or move on the server after COMMIT. Holds no SQL. */
+#ifndef PEAKQ_INGEST_H
+#define PEAKQ_INGEST_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include "autoreply.h"
+#include "conf.h"
+#include "mime.h"
+#include "rules.h"
+#include "store.h"
+#include "tmpl.h"
+#include "xerr.h"
+
+struct ingest_counts {
+	unsigned long fetched, cases, followups, duplicates, acks_queued,
+		suppressed, parse_errors, truncated, flagged;
+};
+
+struct ingest_ctx {
+	const struct conf *conf;
+	const struct ruleset *rules;
+	const struct tmpl_set *tmpls;
+	struct store *store;
+	volatile sig_atomic_t *stop; /* set asynchronously: finish and leave */
+	struct ingest_counts counts; /* since the last reset */
+};
+
+/* What the daemon decides about one message before touching the store:
+ * parse, classify, may we acknowledge. `peakq rules test` runs exactly
+ * this. */
+struct ingest_decision {
+	struct message *msg; /* owned */
+	struct rules_verdict verdict;
+	int ack;		/* may acknowledge */
+	const char *rcpt;	/* borrowed from msg when ack */
+	const char *suppressed; /* static reason when !ack */
+};
+
+/* conf may be NULL (no own addresses known). Never fails. */
+void ingest_decide(const struct conf *conf, const struct ruleset *rules,
+		   const char *raw, size_t len, struct ingest_decision *d);
+void ingest_decision_release(struct ingest_decision *d);
+
+/* Poll every mailbox of account once: connect, apply pending flags, fetch
+ * and store new mail, flag it. Returns 0, or -1 (the account's error; the
+ * caller logs it and retries later). Messages committed before an error are
+ * kept. */
+int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
+		   struct xerr *err) WARN_UNUSED;
+
+#endif

@@ -1,1 +1,30 @@
-/* placeholder */
+/* outbox: the sender loop. Takes due rows from the store, marks them
+ * 'sending' (committed) before SMTP, then 'sent', 'temp_fail' (retried with
+ * backoff) or 'failed'. Rows found 'sending' at start become 'uncertain' and
+ * are never resent automatically. Holds no SQL and renders nothing. */
+#ifndef PEAKQ_OUTBOX_H
+#define PEAKQ_OUTBOX_H
+
+#include <signal.h>
+
+#include "conf.h"
+#include "smtp.h"
+#include "store.h"
+#include "xerr.h"
+
+struct outbox_ctx {
+	const struct conf *conf;
+	struct store *store;
+	volatile sig_atomic_t *stop;
+	struct smtp_client *smtp; /* opened on first use */
+	unsigned long sent, temp_failed, failed;
+};
+
+/* At start: 'sending' -> 'uncertain'. Logs each. Returns 0 or -1. */
+int outbox_recover(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
+/* Send every due row (stops early when the server is unreachable). Returns
+ * 0, or -1 on a store error. SMTP failures are recorded on the rows. */
+int outbox_flush(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
+void outbox_release(struct outbox_ctx *ctx);
+
+#endif

@@ -1,5 +1,96 @@
+/* peakq: the agents' CLI. Parses global options and dispatches to the
+ * cli_*.c subcommands; holds no business logic. */
 #include "config.h"
-int main(void)
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
 {
-	return 0;
+	fprintf(f,
+		"usage: peakq [-c FILE] COMMAND [ARGS]\n"
+		"\n"
+		"Work the peakq support queue.\n"
+		"\n"
+		"Commands:\n"
+		"  list [--json] [--all] [--status S]   the queue, most urgent "
+		"first\n"
+		"  show [--json] [--raw] N              one case: messages, "
+		"acknowledgement, events\n"
+		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
+		"classification\n"
+		"  rules check [DIR]                    validate the rules\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  configuration (default: %s)\n"
+		"  -h, --help         this help; COMMAND --help for a "
+		"command\n"
+		"  -V, --version      the version\n"
+		"\n"
+		"Exit status: 0 ok, 1 refused or not found, 2 usage, 69/75 "
+		"store\n"
+		"unavailable/busy, 78 configuration error. See peakq(1).\n",
+		conf_default_path());
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {.config_path = conf_default_path()};
+	int i = 1, r;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "peakq: %s needs a file\n",
+					argv[i]);
+				return 2;
+			}
+			cli.config_path = argv[i + 1];
+			cli.config_given = 1;
+			i += 2;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			cli.config_path = argv[i] + 9;
+			cli.config_given = 1;
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+			   strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "-V") == 0 ||
+			   strcmp(argv[i], "--version") == 0) {
+			printf("peakq %s\n", PACKAGE_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "peakq: unknown option '%s'\n",
+				argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[i];
+	if (strcmp(cmd, "list") == 0)
+		r = cmd_list(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "show") == 0)
+		r = cmd_show(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "rules") == 0)
+		r = cmd_rules(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		r = 0;
+	} else {
+		fprintf(stderr, "peakq: unknown command '%s'\n", cmd);
+		usage(stderr);
+		r = 2;
+	}
+	conf_free(&cli.conf);
+	return r;
 }

@@ -1,1 +1,36 @@
-/* placeholder */
+/* smtp: send one rendered message with libcurl over verified TLS (smtps://
+ * or smtp:// with STARTTLS required), reusing one connection across sends,
+ * and classify failures as temporary (4xx, network) or permanent (5xx).
+ * Renders nothing. */
+#ifndef PEAKQ_SMTP_H
+#define PEAKQ_SMTP_H
+
+#include <stddef.h>
+
+#include "xerr.h"
+
+struct smtp_params {
+	const char *host;
+	int port;
+	int implicit_tls; /* smtps:// */
+	int starttls;	  /* require STARTTLS on smtp:// */
+	const char *ca_file;
+	const char *user;     /* NULL: no AUTH */
+	const char *password; /* copied */
+	const char *helo;     /* EHLO name */
+	const char *envelope_from; /* "" for the null sender <> */
+	int timeout;		   /* seconds */
+};
+
+struct smtp_client;
+
+int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
+	     struct xerr *err) WARN_UNUSED;
+void smtp_free(struct smtp_client **c);
+
+/* Send data (CRLF line ends) to rcpt. Returns 0 when the server accepted it,
+ * or -1 with XERR_TEMP (retry later) or XERR_PERM (5xx: do not retry). */
+int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
+	      size_t len, struct xerr *err) WARN_UNUSED;
+
+#endif

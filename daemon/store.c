@@ -1,1 +1,1367 @@
+/* store: SQLite schema, migrations and every SQL statement of peakq.
+ * Statements are prepared once per handle and reset after each use.
+ * Callers own transactions (store_begin/commit); nothing here logs. */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Forward-only migrations: entry i brings user_version from i to i + 1. */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE mailbox("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	" last_uid INTEGER NOT NULL DEFAULT 0,"
+	" last_ok_at INTEGER,"
+	" last_error TEXT,"
+	" last_error_at INTEGER,"
+	" UNIQUE(account, name));"
+	"CREATE TABLE cases("
+	" id INTEGER PRIMARY KEY,"
+	" status TEXT NOT NULL DEFAULT 'new'"
+	"  CHECK(status IN ('new','open','pending','resolved')),"
+	" category TEXT NOT NULL,"
+	" priority TEXT NOT NULL"
+	"  CHECK(priority IN ('urgent','high','normal','low')),"
+	" rule TEXT,"
+	" template TEXT,"
+	" escalated INTEGER NOT NULL DEFAULT 0,"
+	" sla_hours INTEGER NOT NULL,"
+	" due_at INTEGER NOT NULL,"
+	" customer TEXT,"
+	" customer_name TEXT,"
+	" order_id TEXT,"
+	" subject TEXT,"
+	" lang TEXT,"
+	" assignee TEXT,"
+	" mailbox_id INTEGER REFERENCES mailbox(id),"
+	" created_at INTEGER NOT NULL,"
+	" acked_at INTEGER,"
+	" first_reply_at INTEGER,"
+	" resolved_at INTEGER,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE INDEX cases_queue ON cases(status, escalated, due_at);"
+	"CREATE INDEX cases_customer ON cases(customer);"
+	"CREATE TABLE message("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),"
+	" uidvalidity INTEGER NOT NULL,"
+	" uid INTEGER NOT NULL,"
+	" message_id TEXT,"
+	" in_reply_to TEXT,"
+	" refs TEXT,"
+	" from_addr TEXT,"
+	" from_name TEXT,"
+	" reply_to TEXT,"
+	" subject TEXT,"
+	" sent_date INTEGER,"
+	" received_at INTEGER NOT NULL,"
+	" ingested_at INTEGER NOT NULL,"
+	" lang TEXT,"
+	" order_ids TEXT,"
+	" text TEXT,"
+	" raw BLOB NOT NULL,"
+	" raw_size INTEGER NOT NULL,"
+	" body_hash TEXT,"
+	" parse_error TEXT,"
+	" imap_done INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE(mailbox_id, uidvalidity, uid));"
+	"CREATE INDEX message_mid ON message(message_id);"
+	"CREATE INDEX message_case ON message(case_id);"
+	"CREATE INDEX message_imap_todo ON message(mailbox_id, uidvalidity)"
+	" WHERE imap_done = 0;"
+	"CREATE TABLE outbox("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" kind TEXT NOT NULL,"
+	" dedupe_key TEXT UNIQUE,"
+	" rcpt TEXT,"
+	" message_id TEXT,"
+	" message BLOB,"
+	" state TEXT NOT NULL CHECK(state IN ('pending','sending','sent',"
+	"  'temp_fail','failed','uncertain','suppressed')),"
+	" reason TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" next_at INTEGER,"
+	" last_error TEXT,"
+	" sent_at INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(next_at)"
+	" WHERE state IN ('pending','temp_fail');"
+	"CREATE INDEX outbox_mid ON outbox(message_id);"
+	"CREATE INDEX outbox_case ON outbox(case_id);"
+	"CREATE TABLE event("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER REFERENCES cases(id),"
+	" at INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" detail TEXT);"
+	"CREATE INDEX event_case ON event(case_id);"
+	"CREATE TABLE note("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" at INTEGER NOT NULL,"
+	" author TEXT NOT NULL,"
+	" body TEXT NOT NULL);"
+	"CREATE INDEX note_case ON note(case_id);",
+};
+
+enum stmt_id {
+	S_MAILBOX_GET,
+	S_MAILBOX_ADD,
+	S_MAILBOX_UIDVALIDITY,
+	S_MAILBOX_LAST_UID,
+	S_MAILBOX_OK,
+	S_MAILBOX_ERR,
+	S_MESSAGE_SEEN,
+	S_CASE_BY_MID,
+	S_CASE_BY_OUT_MID,
+	S_CASE_BY_DUP,
+	S_CASE_HAS_CUSTOMER,
+	S_CASE_INSERT,
+	S_CASE_FOLLOWUP_GET,
+	S_CASE_REOPEN,
+	S_CASE_TOUCH,
+	S_MESSAGE_INSERT,
+	S_EVENT_ADD,
+	S_IMAP_PENDING,
+	S_IMAP_DONE,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_SET_MESSAGE,
+	S_OUTBOX_DUE,
+	S_OUTBOX_MARK,
+	S_OUTBOX_CASE,
+	S_CASE_ACKED,
+	S_OUTBOX_SENDING,
+	S_OUTBOX_RECOVER,
+	S_CASE_GET,
+	S_CASE_MESSAGES,
+	S_MESSAGE_RAW,
+	S_CASE_OUTBOX,
+	S_CASE_EVENTS,
+	S_COUNTS,
+	S_COUNT_MAX,
+};
+
+static const char *const stmt_sql[S_COUNT_MAX] = {
+	[S_MAILBOX_GET] = "SELECT id, uidvalidity, last_uid FROM mailbox"
+			  " WHERE account = ?1 AND name = ?2",
+	[S_MAILBOX_ADD] = "INSERT INTO mailbox(account, name) VALUES(?1, ?2)"
+			  " ON CONFLICT DO NOTHING",
+	[S_MAILBOX_UIDVALIDITY] = "UPDATE mailbox SET uidvalidity = ?2,"
+				  " last_uid = 0 WHERE id = ?1",
+	[S_MAILBOX_LAST_UID] = "UPDATE mailbox SET last_uid = ?2"
+			       " WHERE id = ?1 AND last_uid < ?2",
+	[S_MAILBOX_OK] = "UPDATE mailbox SET last_ok_at = ?2, last_error ="
+			 " NULL WHERE id = ?1",
+	[S_MAILBOX_ERR] = "UPDATE mailbox SET last_error = ?3, last_error_at"
+			  " = ?2 WHERE id = ?1",
+	[S_MESSAGE_SEEN] = "SELECT 1 FROM message WHERE mailbox_id = ?1"
+			   " AND uidvalidity = ?2 AND uid = ?3",
+	[S_CASE_BY_MID] = "SELECT case_id FROM message WHERE message_id = ?1"
+			  " ORDER BY id LIMIT 1",
+	[S_CASE_BY_OUT_MID] = "SELECT case_id FROM outbox WHERE message_id ="
+			      " ?1 LIMIT 1",
+	[S_CASE_BY_DUP] = "SELECT case_id FROM message WHERE message_id = ?1"
+			  " AND body_hash = ?2 ORDER BY id LIMIT 1",
+	[S_CASE_HAS_CUSTOMER] = "SELECT 1 FROM cases WHERE id = ?1 AND"
+				" customer = ?2",
+	[S_CASE_INSERT] =
+		"INSERT INTO cases(category, priority, rule, template,"
+		" escalated, sla_hours, due_at, customer, customer_name,"
+		" order_id, subject, lang, mailbox_id, created_at,"
+		" updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?14)",
+	[S_CASE_FOLLOWUP_GET] = "SELECT status FROM cases WHERE id = ?1",
+	[S_CASE_REOPEN] = "UPDATE cases SET status = CASE WHEN assignee IS"
+			  " NULL THEN 'new' ELSE 'open' END, resolved_at ="
+			  " NULL, updated_at = ?2 WHERE id = ?1",
+	[S_CASE_TOUCH] = "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
+	[S_MESSAGE_INSERT] =
+		"INSERT INTO message(case_id, mailbox_id, uidvalidity, uid,"
+		" message_id, in_reply_to, refs, from_addr, from_name,"
+		" reply_to, subject, sent_date, received_at, ingested_at,"
+		" lang, order_ids, text, raw, raw_size, body_hash,"
+		" parse_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+		" ON CONFLICT DO NOTHING RETURNING id",
+	[S_EVENT_ADD] = "INSERT INTO event(case_id, at, actor, kind, detail)"
+			" VALUES(?1, ?2, ?3, ?4, ?5)",
+	[S_IMAP_PENDING] = "SELECT uid FROM message WHERE mailbox_id = ?1"
+			   " AND uidvalidity = ?2 AND imap_done = 0"
+			   " ORDER BY uid",
+	[S_IMAP_DONE] = "UPDATE message SET imap_done = 1 WHERE mailbox_id ="
+			" ?1 AND uidvalidity = ?2 AND uid = ?3",
+	[S_OUTBOX_INSERT] =
+		"INSERT INTO outbox(case_id, kind, dedupe_key, rcpt, state,"
+		" reason, created_at, next_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+		" ?7, ?7) ON CONFLICT DO NOTHING RETURNING id",
+	[S_OUTBOX_SET_MESSAGE] = "UPDATE outbox SET message_id = ?2, message ="
+				 " ?3 WHERE id = ?1",
+	[S_OUTBOX_DUE] = "SELECT id, case_id, kind, rcpt, message_id, message,"
+			 " attempts, created_at FROM outbox WHERE state IN"
+			 " ('pending','temp_fail') AND next_at <= ?1"
+			 " ORDER BY next_at, id LIMIT ?2",
+	[S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, attempts = ?3,"
+			  " next_at = ?4, last_error = ?5, sent_at = CASE"
+			  " WHEN ?2 = 'sent' THEN ?6 ELSE sent_at END"
+			  " WHERE id = ?1",
+	[S_OUTBOX_CASE] = "SELECT case_id, kind FROM outbox WHERE id = ?1",
+	[S_CASE_ACKED] = "UPDATE cases SET acked_at = ?2, updated_at = ?2"
+			 " WHERE id = ?1 AND acked_at IS NULL",
+	[S_OUTBOX_SENDING] = "SELECT id, case_id FROM outbox WHERE state ="
+			     " 'sending'",
+	[S_OUTBOX_RECOVER] = "UPDATE outbox SET state = 'uncertain',"
+			     " last_error = 'the daemon stopped while"
+			     " sending; not resent to avoid a duplicate'"
+			     " WHERE id = ?1",
+	[S_CASE_GET] =
+		"SELECT c.id, c.status, c.category, c.priority, c.rule,"
+		" c.template, c.lang, c.escalated, c.sla_hours, c.due_at,"
+		" c.created_at, c.updated_at, c.acked_at, c.first_reply_at,"
+		" c.resolved_at, c.customer, c.customer_name, c.order_id,"
+		" c.subject, c.assignee, mb.account || '/' || mb.name,"
+		" (SELECT state FROM outbox o WHERE o.case_id = c.id AND"
+		"  o.kind = 'ack' ORDER BY o.id LIMIT 1),"
+		" (SELECT count(*) FROM message m WHERE m.case_id = c.id)"
+		" FROM cases c LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
+		" WHERE c.id = ?1",
+	[S_CASE_MESSAGES] =
+		"SELECT m.id, m.message_id, m.in_reply_to, m.from_addr,"
+		" m.from_name, m.reply_to, m.subject, m.lang, m.text,"
+		" m.parse_error, m.order_ids, mb.account || '/' || mb.name,"
+		" m.sent_date, m.received_at, m.uid, m.raw_size FROM message m"
+		" JOIN mailbox mb ON mb.id = m.mailbox_id WHERE m.case_id = ?1"
+		" ORDER BY m.received_at, m.id",
+	[S_MESSAGE_RAW] = "SELECT raw FROM message WHERE id = ?1",
+	[S_CASE_OUTBOX] = "SELECT id, kind, rcpt, message_id, state, reason,"
+			  " last_error, attempts, created_at, next_at,"
+			  " sent_at, message FROM outbox WHERE case_id = ?1"
+			  " ORDER BY id",
+	[S_CASE_EVENTS] = "SELECT id, at, actor, kind, detail FROM event"
+			  " WHERE case_id = ?1 ORDER BY at, id",
+	[S_COUNTS] =
+		"SELECT (SELECT count(*) FROM cases),"
+		" (SELECT count(*) FROM message),"
+		" (SELECT count(*) FROM outbox WHERE state IN"
+		"  ('pending','sending','temp_fail')),"
+		" (SELECT count(*) FROM outbox WHERE state = 'sent'),"
+		" (SELECT count(*) FROM outbox WHERE state = 'failed'),"
+		" (SELECT count(*) FROM outbox WHERE state = 'uncertain'),"
+		" (SELECT count(*) FROM outbox WHERE state = 'suppressed'),"
+		" (SELECT count(*) FROM message WHERE parse_error IS NOT"
+		"  NULL)",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[S_COUNT_MAX];
+	char *path;
+	char instance[40];
+	int in_tx;
+};
+
+static enum xerr_kind kind_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_NOMEM:
+	case SQLITE_PROTOCOL:
+		return XERR_TEMP;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return XERR_CONFIG;
+	default:
+		return XERR_BUG;
+	}
+}
+
+static int db_error(struct store *st, int rc, const char *what,
+		    struct xerr *err)
+{
+	return xerr_set(err, kind_of(rc), "store: %s: %s", what,
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+static int exec(struct store *st, const char *sql, struct xerr *err)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		xerr_set(err, kind_of(rc), "store: %s",
+			 msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The prepared statement id, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(struct store *st, enum stmt_id id, struct xerr *err)
+{
+	sqlite3_stmt *s = st->stmts[id];
+	int rc;
+
+	if (s) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	rc = sqlite3_prepare_v3(st->db, stmt_sql[id], -1,
+				SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, "prepare", err);
+		return NULL;
+	}
+	st->stmts[id] = s;
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static const char *col_str(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
+
+/* Step a statement that returns no row we need. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
+		     struct xerr *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, what, err);
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+/* Step a single-integer lookup: 1 with *v_r, 0 when no row, -1. */
+static int step_int(struct store *st, sqlite3_stmt *s, const char *what,
+		    int64_t *v_r, struct xerr *err)
+{
+	int rc = sqlite3_step(s), ret;
+
+	if (rc == SQLITE_ROW) {
+		if (v_r)
+			*v_r = sqlite3_column_int64(s, 0);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_error(st, rc, what, err);
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+static int migrate(struct store *st, int readonly, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int version, target = (int)(sizeof(migrations) / sizeof(*migrations));
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "read schema version", err);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return db_error(st, rc, "read schema version", err);
+	}
+	version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > target)
+		return xerr_set(err, XERR_CONFIG,
+				"store: '%s' has schema version %d, newer than "
+				"this peakq (%d): upgrade peakq",
+				st->path, version, target);
+	if (version == target)
+		return 0;
+	if (readonly)
+		return xerr_set(err, XERR_TEMP,
+				"store: '%s' needs migrating to schema %d; "
+				"start peakqd once",
+				st->path, target);
+	if (store_begin(st, err) < 0)
+		return -1;
+	/* Re-read inside the write lock: another process may have migrated. */
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	for (; version < target; version++) {
+		char pragma[64];
+		if (exec(st, migrations[version], err) < 0) {
+			xerr_prefix(err, "migrating to schema %d", version + 1);
+			goto fail;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 version + 1);
+		if (exec(st, pragma, err) < 0)
+			goto fail;
+		if (version == 0) {
+			unsigned char rnd[12];
+			char sql[160];
+			sqlite3_randomness(sizeof(rnd), rnd);
+			int off = 0;
+			char hex[25];
+			for (size_t i = 0; i < sizeof(rnd); i++)
+				off += snprintf(hex + off, sizeof(hex) - off,
+						"%02x", rnd[i]);
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO meta VALUES('instance', '%s')",
+				 hex);
+			if (exec(st, sql, err) < 0)
+				goto fail;
+		}
+	}
+	return store_commit(st, err);
+fail:
+	store_rollback(st);
+	return -1;
+}
+
+static int load_instance(struct store *st, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT value FROM meta WHERE key = 'instance'",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "read instance", err);
+	if (sqlite3_step(s) == SQLITE_ROW && col_str(s, 0))
+		snprintf(st->instance, sizeof(st->instance), "%s",
+			 col_str(s, 0));
+	sqlite3_finalize(s);
+	if (!st->instance[0])
+		return xerr_set(err, XERR_CONFIG,
+				"store: '%s' has no instance token", st->path);
+	return 0;
+}
+
+int store_open(const char *path, unsigned flags, struct store **st_r,
+	       struct xerr *err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc, oflags, ret = -1;
+	int readonly = (flags & STORE_READONLY) != 0;
+
+	st->path = xstrdup(path);
+	if (!(flags & STORE_CREATE) && access(path, F_OK) < 0) {
+		xerr_set(err, XERR_CONFIG,
+			 "store: '%s' does not exist (peakqd creates it on "
+			 "first start)",
+			 path);
+		goto out;
+	}
+	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (flags & STORE_CREATE) {
+		/* Created 0600: the queue holds customers' mail. */
+		mode_t old = umask(077);
+		oflags |= SQLITE_OPEN_CREATE;
+		rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+		umask(old);
+	} else {
+		rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		xerr_set(err, kind_of(rc), "store: cannot open '%s': %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	if (exec(st, "PRAGMA foreign_keys = ON", err) < 0)
+		goto out;
+	if (!readonly && exec(st, "PRAGMA journal_mode = WAL", err) < 0) {
+		xerr_prefix(err, "cannot open '%s'", path);
+		goto out;
+	}
+	if (exec(st, "PRAGMA synchronous = FULL", err) < 0)
+		goto out;
+	if (migrate(st, readonly, err) < 0)
+		goto out;
+	if (load_instance(st, err) < 0)
+		goto out;
+	*st_r = st;
+	st = NULL;
+	ret = 0;
+out:
+	store_close(&st);
+	return ret;
+}
+
+void store_close(struct store **stp)
+{
+	struct store *st = *stp;
+
+	if (!st)
+		return;
+	for (int i = 0; i < S_COUNT_MAX; i++)
+		sqlite3_finalize(st->stmts[i]);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+	*stp = NULL;
+}
+
+int store_begin(struct store *st, struct xerr *err)
+{
+	if (exec(st, "BEGIN IMMEDIATE", err) < 0)
+		return -1;
+	st->in_tx = 1;
+	return 0;
+}
+
+int store_commit(struct store *st, struct xerr *err)
+{
+	if (exec(st, "COMMIT", err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_tx = 0;
+	return 0;
+}
+
+void store_rollback(struct store *st)
+{
+	if (sqlite3_get_autocommit(st->db) == 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+}
+
+const char *store_instance(const struct store *st)
+{
+	return st->instance;
+}
+
+int store_schema_version(struct store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* ---------------------------------------------------------------- mailboxes */
+
+int store_mailbox_get(struct store *st, const char *account, const char *name,
+		      struct store_mailbox *mb_r, struct xerr *err)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		sqlite3_stmt *s = stmt(st, S_MAILBOX_GET, err);
+		int rc;
+		if (!s)
+			return -1;
+		bind_text(s, 1, account);
+		bind_text(s, 2, name);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			mb_r->id = sqlite3_column_int64(s, 0);
+			mb_r->uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
+			mb_r->last_uid = (uint32_t)sqlite3_column_int64(s, 2);
+			sqlite3_reset(s);
+			return 0;
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return db_error(st, rc, "read mailbox", err);
+		if (!(s = stmt(st, S_MAILBOX_ADD, err)))
+			return -1;
+		bind_text(s, 1, account);
+		bind_text(s, 2, name);
+		if (step_done(st, s, "add mailbox", err) < 0)
+			return -1;
+	}
+	return xerr_set(err, XERR_BUG, "store: mailbox row vanished");
+}
+
+int store_mailbox_set_uidvalidity(struct store *st, int64_t id,
+				  uint32_t uidvalidity, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_MAILBOX_UIDVALIDITY, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	return step_done(st, s, "set uidvalidity", err);
+}
+
+int store_mailbox_set_last_uid(struct store *st, int64_t id, uint32_t uid,
+			       struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_MAILBOX_LAST_UID, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, uid);
+	return step_done(st, s, "set last uid", err);
+}
+
+int store_mailbox_health(struct store *st, int64_t id, int64_t at,
+			 const char *error, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, error ? S_MAILBOX_ERR : S_MAILBOX_OK, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	if (error)
+		bind_text(s, 3, error);
+	return step_done(st, s, "record mailbox health", err);
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+int store_message_seen(struct store *st, int64_t mailbox_id,
+		       uint32_t uidvalidity, uint32_t uid, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_MESSAGE_SEEN, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, mailbox_id);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	sqlite3_bind_int64(s, 3, uid);
+	return step_int(st, s, "look up message", NULL, err);
+}
+
+int store_case_by_message_id(struct store *st, const char *message_id,
+			     int64_t *case_id_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_BY_MID, err);
+	int r;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, message_id);
+	r = step_int(st, s, "look up message-id", case_id_r, err);
+	if (r != 0)
+		return r;
+	if (!(s = stmt(st, S_CASE_BY_OUT_MID, err)))
+		return -1;
+	bind_text(s, 1, message_id);
+	return step_int(st, s, "look up message-id", case_id_r, err);
+}
+
+int store_case_by_duplicate(struct store *st, const char *message_id,
+			    const char *body_hash, int64_t *case_id_r,
+			    struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_BY_DUP, err);
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, message_id);
+	bind_text(s, 2, body_hash);
+	return step_int(st, s, "look up duplicate", case_id_r, err);
+}
+
+int store_case_has_customer(struct store *st, int64_t case_id,
+			    const char *customer, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_HAS_CUSTOMER, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	bind_text(s, 2, customer);
+	return step_int(st, s, "look up case", NULL, err);
+}
+
+int store_case_insert(struct store *st, const struct store_case_new *c,
+		      int64_t *id_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_INSERT, err);
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, c->category);
+	bind_text(s, 2, c->priority);
+	bind_text(s, 3, c->rule);
+	bind_text(s, 4, c->tmpl);
+	sqlite3_bind_int(s, 5, c->escalate ? 1 : 0);
+	sqlite3_bind_int(s, 6, c->sla_hours);
+	sqlite3_bind_int64(s, 7, c->received_at + (int64_t)c->sla_hours * 3600);
+	bind_text(s, 8, c->customer);
+	bind_text(s, 9, c->customer_name);
+	bind_text(s, 10, c->order_id);
+	bind_text(s, 11, c->subject);
+	bind_text(s, 12, c->lang);
+	bind_opt_int(s, 13, c->mailbox_id);
+	sqlite3_bind_int64(s, 14, c->received_at);
+	if (step_done(st, s, "insert case", err) < 0)
+		return -1;
+	*id_r = sqlite3_last_insert_rowid(st->db);
+	return 0;
+}
+
+int store_case_followup(struct store *st, int64_t case_id, int64_t at,
+			int *reopened_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_FOLLOWUP_GET, err);
+	int rc, resolved;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return xerr_set(err, XERR_BUG, "store: no case %lld",
+					(long long)case_id);
+		return db_error(st, rc, "read case", err);
+	}
+	resolved = strcmp(col_str(s, 0), "resolved") == 0;
+	sqlite3_reset(s);
+	if (!(s = stmt(st, resolved ? S_CASE_REOPEN : S_CASE_TOUCH, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	sqlite3_bind_int64(s, 2, at);
+	*reopened_r = resolved;
+	return step_done(st, s, "update case", err);
+}
+
+int store_message_insert(struct store *st, const struct store_message_new *m,
+			 int64_t *id_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_MESSAGE_INSERT, err);
+	int rc, ret;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, m->case_id);
+	sqlite3_bind_int64(s, 2, m->mailbox_id);
+	sqlite3_bind_int64(s, 3, m->uidvalidity);
+	sqlite3_bind_int64(s, 4, m->uid);
+	bind_text(s, 5, m->message_id);
+	bind_text(s, 6, m->in_reply_to);
+	bind_text(s, 7, m->refs);
+	bind_text(s, 8, m->from_addr);
+	bind_text(s, 9, m->from_name);
+	bind_text(s, 10, m->reply_to);
+	bind_text(s, 11, m->subject);
+	bind_opt_int(s, 12, m->sent_date);
+	sqlite3_bind_int64(s, 13, m->received_at);
+	sqlite3_bind_int64(s, 14, now_s());
+	bind_text(s, 15, m->lang);
+	bind_text(s, 16, m->order_ids);
+	bind_text(s, 17, m->text);
+	sqlite3_bind_blob64(s, 18, m->raw ? m->raw : "",
+			    (sqlite3_uint64)m->raw_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 19, (int64_t)m->raw_len);
+	bind_text(s, 20, m->body_hash);
+	bind_text(s, 21, m->parse_error);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (id_r)
+			*id_r = sqlite3_column_int64(s, 0);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_error(st, rc, "insert message", err);
+	}
+	sqlite3_reset(s);
+	/* The raw blob was bound STATIC: drop the reference now. */
+	sqlite3_clear_bindings(s);
+	return ret;
+}
+
+int store_event_add(struct store *st, int64_t case_id, int64_t at,
+		    const char *actor, const char *kind, const char *detail,
+		    struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_EVENT_ADD, err);
+
+	if (!s)
+		return -1;
+	bind_opt_int(s, 1, case_id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, actor);
+	bind_text(s, 4, kind);
+	bind_text(s, 5, detail);
+	return step_done(st, s, "add event", err);
+}
+
+int store_imap_pending(struct store *st, int64_t mailbox_id,
+		       uint32_t uidvalidity, uint32_t **uids_r, size_t *n_r,
+		       struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_IMAP_PENDING, err);
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, mailbox_id);
+	sqlite3_bind_int64(s, 2, uidvalidity);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uids = xreallocarray(uids, n + 1, sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(uids);
+		return db_error(st, rc, "list unflagged messages", err);
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}
+
+int store_imap_done(struct store *st, int64_t mailbox_id, uint32_t uidvalidity,
+		    const uint32_t *uids, size_t n, struct xerr *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *s = stmt(st, S_IMAP_DONE, err);
+		if (!s)
+			return -1;
+		sqlite3_bind_int64(s, 1, mailbox_id);
+		sqlite3_bind_int64(s, 2, uidvalidity);
+		sqlite3_bind_int64(s, 3, uids[i]);
+		if (step_done(st, s, "mark flagged", err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- outbox */
+
+static const char *const state_names[] = {
+	[OUTBOX_PENDING] = "pending",	  [OUTBOX_SENDING] = "sending",
+	[OUTBOX_SENT] = "sent",		  [OUTBOX_TEMP_FAIL] = "temp_fail",
+	[OUTBOX_FAILED] = "failed",	  [OUTBOX_UNCERTAIN] = "uncertain",
+	[OUTBOX_SUPPRESSED] = "suppressed",
+};
+
+const char *store_outbox_state_name(enum store_outbox_state s)
+{
+	return state_names[s];
+}
+
+int store_outbox_insert(struct store *st, const struct store_outbox_new *o,
+			int64_t *id_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_INSERT, err);
+	int rc, ret;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, o->case_id);
+	bind_text(s, 2, o->kind);
+	bind_text(s, 3, o->dedupe_key);
+	bind_text(s, 4, o->rcpt);
+	bind_text(s, 5, state_names[o->state]);
+	bind_text(s, 6, o->reason);
+	sqlite3_bind_int64(s, 7, o->created_at);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(s, 0);
+		ret = 1;
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = db_error(st, rc, "insert outbox row", err);
+	}
+	sqlite3_reset(s);
+	return ret;
+}
+
+int store_outbox_set_message(struct store *st, int64_t id,
+			     const char *message_id, const char *data,
+			     size_t len, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_SET_MESSAGE, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, message_id);
+	sqlite3_bind_blob64(s, 3, data, (sqlite3_uint64)len, SQLITE_TRANSIENT);
+	return step_done(st, s, "store rendered message", err);
+}
+
+void store_outbox_row_release(struct store_outbox_row *r)
+{
+	free(r->kind);
+	free(r->rcpt);
+	free(r->message_id);
+	free(r->data);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_outbox_due(struct store *st, int64_t now, size_t max,
+		     struct store_outbox_row **rows_r, size_t *n_r,
+		     struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_DUE, err);
+	struct store_outbox_row *rows = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, (int64_t)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_outbox_row *r;
+		const void *blob;
+		rows = xreallocarray(rows, n + 1, sizeof(*rows));
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(s, 0);
+		r->case_id = sqlite3_column_int64(s, 1);
+		r->kind = col_dup(s, 2);
+		r->rcpt = col_dup(s, 3);
+		r->message_id = col_dup(s, 4);
+		blob = sqlite3_column_blob(s, 5);
+		r->len = (size_t)sqlite3_column_bytes(s, 5);
+		r->data = xmalloc(r->len + 1);
+		if (r->len)
+			memcpy(r->data, blob, r->len);
+		r->data[r->len] = '\0';
+		r->attempts = sqlite3_column_int(s, 6);
+		r->created_at = sqlite3_column_int64(s, 7);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++)
+			store_outbox_row_release(&rows[i]);
+		free(rows);
+		return db_error(st, rc, "list due outbox rows", err);
+	}
+	*rows_r = rows;
+	*n_r = n;
+	return 0;
+}
+
+int store_outbox_mark(struct store *st, int64_t id,
+		      enum store_outbox_state state, int64_t at, int attempts,
+		      int64_t next_at, const char *last_error,
+		      struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_MARK, err);
+	int64_t case_id;
+	char *kind = NULL, *ev = NULL;
+	int rc, ret = -1;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, state_names[state]);
+	sqlite3_bind_int(s, 3, attempts);
+	bind_opt_int(s, 4, next_at);
+	bind_text(s, 5, last_error);
+	sqlite3_bind_int64(s, 6, at);
+	if (step_done(st, s, "update outbox row", err) < 0)
+		return -1;
+	if (state == OUTBOX_SENDING)
+		return 0; /* not an event: the result of the attempt is */
+	if (!(s = stmt(st, S_OUTBOX_CASE, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(st, rc, "read outbox row", err);
+	}
+	case_id = sqlite3_column_int64(s, 0);
+	kind = col_dup(s, 1);
+	sqlite3_reset(s);
+	if (state == OUTBOX_SENT && strcmp(kind, "ack") == 0) {
+		if (!(s = stmt(st, S_CASE_ACKED, err)))
+			goto out;
+		sqlite3_bind_int64(s, 1, case_id);
+		sqlite3_bind_int64(s, 2, at);
+		if (step_done(st, s, "mark case acknowledged", err) < 0)
+			goto out;
+	}
+	ev = xasprintf("%s_%s", kind, state_names[state]);
+	if (store_event_add(st, case_id, at, "peakqd", ev, last_error, err) <
+	    0)
+		goto out;
+	ret = 0;
+out:
+	free(kind);
+	free(ev);
+	return ret;
+}
+
+int store_outbox_recover(struct store *st, int64_t now, int *n_r,
+			 struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_SENDING, err);
+	int64_t *ids = NULL, *cases = NULL;
+	size_t n = 0;
+	int rc, ret = -1;
+
+	if (!s)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		cases = xreallocarray(cases, n + 1, sizeof(*cases));
+		ids[n] = sqlite3_column_int64(s, 0);
+		cases[n++] = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		db_error(st, rc, "list rows being sent", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(s = stmt(st, S_OUTBOX_RECOVER, err)))
+			goto out;
+		sqlite3_bind_int64(s, 1, ids[i]);
+		if (step_done(st, s, "mark uncertain", err) < 0)
+			goto out;
+		if (store_event_add(st, cases[i], now, "peakqd",
+				    "ack_uncertain",
+				    "daemon stopped during SMTP; not resent",
+				    err) < 0)
+			goto out;
+	}
+	*n_r = (int)n;
+	ret = 0;
+out:
+	free(ids);
+	free(cases);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+void store_case_release(struct store_case *c)
+{
+	free(c->status);
+	free(c->category);
+	free(c->priority);
+	free(c->rule);
+	free(c->tmpl);
+	free(c->lang);
+	free(c->customer);
+	free(c->customer_name);
+	free(c->order_id);
+	free(c->subject);
+	free(c->assignee);
+	free(c->mailbox);
+	free(c->ack_state);
+	memset(c, 0, sizeof(*c));
+}
+
+static void read_case(sqlite3_stmt *s, struct store_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(s, 0);
+	c->status = col_dup(s, 1);
+	c->category = col_dup(s, 2);
+	c->priority = col_dup(s, 3);
+	c->rule = col_dup(s, 4);
+	c->tmpl = col_dup(s, 5);
+	c->lang = col_dup(s, 6);
+	c->escalated = sqlite3_column_int(s, 7);
+	c->sla_hours = sqlite3_column_int(s, 8);
+	c->due_at = sqlite3_column_int64(s, 9);
+	c->created_at = sqlite3_column_int64(s, 10);
+	c->updated_at = sqlite3_column_int64(s, 11);
+	c->acked_at = sqlite3_column_int64(s, 12);
+	c->first_reply_at = sqlite3_column_int64(s, 13);
+	c->resolved_at = sqlite3_column_int64(s, 14);
+	c->customer = col_dup(s, 15);
+	c->customer_name = col_dup(s, 16);
+	c->order_id = col_dup(s, 17);
+	c->subject = col_dup(s, 18);
+	c->assignee = col_dup(s, 19);
+	c->mailbox = col_dup(s, 20);
+	c->ack_state = col_dup(s, 21);
+	c->nmessages = sqlite3_column_int(s, 22);
+}
+
+int store_case_list(struct store *st, const struct store_filter *f,
+		    int64_t now,
+		    int (*cb)(const struct store_case *c, void *ctx), void *ctx,
+		    struct xerr *err)
+{
+	/* Built per call: the filter decides the WHERE clause. Values are
+	 * always bound, never pasted. */
+	char sql[2048];
+	sqlite3_stmt *s = NULL;
+	struct store_case c;
+	int rc, ret = -1;
+	const char *base = stmt_sql[S_CASE_GET];
+	const char *where = strstr(base, " WHERE c.id = ?1");
+
+	snprintf(sql, sizeof(sql),
+		 "%.*s WHERE (?1 IS NULL OR c.status = ?1) AND (?2 OR"
+		 " c.status != 'resolved') ORDER BY c.escalated DESC,"
+		 " (c.due_at < ?3 AND c.status != 'resolved') DESC,"
+		 " CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1"
+		 " WHEN 'normal' THEN 2 ELSE 3 END, c.due_at, c.id LIMIT ?4",
+		 (int)(where - base), base);
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare list", err);
+	bind_text(s, 1, f->status);
+	sqlite3_bind_int(s, 2, f->all || f->status);
+	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, f->limit ? (int64_t)f->limit : -1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int stop;
+		read_case(s, &c);
+		stop = cb(&c, ctx);
+		store_case_release(&c);
+		if (stop)
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "list cases", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_case_get(struct store *st, int64_t id, struct store_case *c_r,
+		   struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		read_case(s, c_r);
+		sqlite3_reset(s);
+		return 1;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(st, rc, "read case", err);
+}
+
+int store_case_messages(struct store *st, int64_t case_id,
+			int (*cb)(const struct store_message_row *m, void *ctx),
+			void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_MESSAGES, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_message_row m = {
+			.id = sqlite3_column_int64(s, 0),
+			.message_id = col_dup(s, 1),
+			.in_reply_to = col_dup(s, 2),
+			.from_addr = col_dup(s, 3),
+			.from_name = col_dup(s, 4),
+			.reply_to = col_dup(s, 5),
+			.subject = col_dup(s, 6),
+			.lang = col_dup(s, 7),
+			.text = col_dup(s, 8),
+			.parse_error = col_dup(s, 9),
+			.order_ids = col_dup(s, 10),
+			.mailbox = col_dup(s, 11),
+			.sent_date = sqlite3_column_int64(s, 12),
+			.received_at = sqlite3_column_int64(s, 13),
+			.uid = (uint32_t)sqlite3_column_int64(s, 14),
+			.raw_size = (size_t)sqlite3_column_int64(s, 15),
+		};
+		int stop = cb(&m, ctx);
+		free(m.message_id);
+		free(m.in_reply_to);
+		free(m.from_addr);
+		free(m.from_name);
+		free(m.reply_to);
+		free(m.subject);
+		free(m.lang);
+		free(m.text);
+		free(m.parse_error);
+		free(m.order_ids);
+		free(m.mailbox);
+		if (stop)
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, "read messages", err);
+	return 0;
+}
+
+int store_message_raw(struct store *st, int64_t id, char **raw_r,
+		      size_t *len_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_MESSAGE_RAW, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+		char *raw = xmalloc(n + 1);
+		if (n)
+			memcpy(raw, sqlite3_column_blob(s, 0), n);
+		raw[n] = '\0';
+		*raw_r = raw;
+		*len_r = n;
+		sqlite3_reset(s);
+		return 1;
+	}
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(st, rc, "read raw message", err);
+}
+
+int store_case_outbox(struct store *st, int64_t case_id,
+		      int (*cb)(const struct store_outbox_info *o, void *ctx),
+		      void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_OUTBOX, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_outbox_info o = {
+			.id = sqlite3_column_int64(s, 0),
+			.kind = col_str(s, 1),
+			.rcpt = col_str(s, 2),
+			.message_id = col_str(s, 3),
+			.state = col_str(s, 4),
+			.reason = col_str(s, 5),
+			.last_error = col_str(s, 6),
+			.attempts = sqlite3_column_int(s, 7),
+			.created_at = sqlite3_column_int64(s, 8),
+			.next_at = sqlite3_column_int64(s, 9),
+			.sent_at = sqlite3_column_int64(s, 10),
+			.data = sqlite3_column_blob(s, 11),
+			.len = (size_t)sqlite3_column_bytes(s, 11),
+		};
+		if (cb(&o, ctx))
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, "read outbox", err);
+	return 0;
+}
+
+int store_case_events(struct store *st, int64_t case_id,
+		      int (*cb)(const struct store_event_row *e, void *ctx),
+		      void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_EVENTS, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_event_row e = {
+			.id = sqlite3_column_int64(s, 0),
+			.at = sqlite3_column_int64(s, 1),
+			.actor = col_str(s, 2),
+			.kind = col_str(s, 3),
+			.detail = col_str(s, 4),
+		};
+		if (cb(&e, ctx))
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, "read events", err);
+	return 0;
+}
+
+int store_counts(struct store *st, struct store_counts *c_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_COUNTS, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return db_error(st, rc, "count", err);
+	}
+	c_r->cases = sqlite3_column_int64(s, 0);
+	c_r->messages = sqlite3_column_int64(s, 1);
+	c_r->outbox_pending = sqlite3_column_int64(s, 2);
+	c_r->outbox_sent = sqlite3_column_int64(s, 3);
+	c_r->outbox_failed = sqlite3_column_int64(s, 4);
+	c_r->outbox_uncertain = sqlite3_column_int64(s, 5);
+	c_r->outbox_suppressed = sqlite3_column_int64(s, 6);
+	c_r->parse_errors = sqlite3_column_int64(s, 7);
+	sqlite3_reset(s);
+	return 0;
+}

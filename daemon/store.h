@@ -1,1 +1,250 @@
-/* placeholder */
+/* store: the only module with SQL. Opens the SQLite queue (WAL,
+ * synchronous=FULL, foreign keys), runs forward-only migrations, and offers
+ * typed queries for the pipeline, the sender and the CLI. Knows nothing of
+ * IMAP or SMTP. Every write runs inside store_begin()/store_commit() (BEGIN
+ * IMMEDIATE), which the caller owns. */
+#ifndef PEAKQ_STORE_H
+#define PEAKQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xerr.h"
+
+struct store;
+
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,	 /* create the file and schema if missing */
+	STORE_READONLY = 1 << 1, /* CLI read commands */
+};
+
+/* Open path. Returns 0 and an owned handle, or -1 (XERR_TEMP when the
+ * database is busy or the disk is unavailable, XERR_CONFIG when the file is
+ * missing without STORE_CREATE or newer than this program). */
+int store_open(const char *path, unsigned flags, struct store **st_r,
+	       struct xerr *err) WARN_UNUSED;
+void store_close(struct store **st);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback never fails. */
+int store_begin(struct store *st, struct xerr *err) WARN_UNUSED;
+int store_commit(struct store *st, struct xerr *err) WARN_UNUSED;
+void store_rollback(struct store *st);
+
+/* A random token made when the store was created; part of the Message-IDs
+ * we generate so that two stores never collide. Borrowed. */
+const char *store_instance(const struct store *st);
+int store_schema_version(struct store *st);
+
+/* ---------------------------------------------------------------- mailboxes */
+struct store_mailbox {
+	int64_t id;
+	uint32_t uidvalidity; /* 0 before the first SELECT */
+	uint32_t last_uid;
+};
+
+/* Get (creating if needed) the row for account/name. */
+int store_mailbox_get(struct store *st, const char *account, const char *name,
+		      struct store_mailbox *mb_r, struct xerr *err) WARN_UNUSED;
+/* A new UIDVALIDITY voids last_uid (set to 0). */
+int store_mailbox_set_uidvalidity(struct store *st, int64_t id,
+				  uint32_t uidvalidity,
+				  struct xerr *err) WARN_UNUSED;
+int store_mailbox_set_last_uid(struct store *st, int64_t id, uint32_t uid,
+			       struct xerr *err) WARN_UNUSED;
+/* Record health: error NULL means a successful poll at `at`. */
+int store_mailbox_health(struct store *st, int64_t id, int64_t at,
+			 const char *error, struct xerr *err) WARN_UNUSED;
+
+/* ---------------------------------------------------------------- ingest */
+
+/* Does a message with this (mailbox, uidvalidity, uid) exist? 1/0/-1. */
+int store_message_seen(struct store *st, int64_t mailbox_id,
+		       uint32_t uidvalidity, uint32_t uid,
+		       struct xerr *err) WARN_UNUSED;
+/* The case of a stored message (inbound or one we sent) with this
+ * Message-ID. 1 and *case_id_r, 0 when none, -1. */
+int store_case_by_message_id(struct store *st, const char *message_id,
+			     int64_t *case_id_r, struct xerr *err) WARN_UNUSED;
+/* The case of an already stored copy of the same message (same Message-ID
+ * and body hash). 1/0/-1. */
+int store_case_by_duplicate(struct store *st, const char *message_id,
+			    const char *body_hash, int64_t *case_id_r,
+			    struct xerr *err) WARN_UNUSED;
+/* Does case id exist with this customer address? 1/0/-1. */
+int store_case_has_customer(struct store *st, int64_t case_id,
+			    const char *customer, struct xerr *err) WARN_UNUSED;
+
+struct store_case_new {
+	const char *category, *priority, *rule, *tmpl, *lang;
+	int escalate;
+	int sla_hours;
+	int64_t received_at;
+	const char *customer, *customer_name, *order_id, *subject;
+	int64_t mailbox_id;
+};
+int store_case_insert(struct store *st, const struct store_case_new *c,
+		      int64_t *id_r, struct xerr *err) WARN_UNUSED;
+/* A customer wrote again on case_id at `at`: reopen it if resolved. */
+int store_case_followup(struct store *st, int64_t case_id, int64_t at,
+			int *reopened_r, struct xerr *err) WARN_UNUSED;
+
+struct store_message_new {
+	int64_t case_id, mailbox_id;
+	uint32_t uidvalidity, uid;
+	const char *message_id, *in_reply_to, *refs;
+	const char *from_addr, *from_name, *reply_to, *subject;
+	int64_t sent_date, received_at;
+	const char *lang;
+	const char *text;
+	const char *raw;
+	size_t raw_len;
+	const char *body_hash;
+	const char *parse_error;
+	const char *order_ids; /* space-separated */
+};
+/* Insert; 1 and *id_r when inserted, 0 when (mailbox, uidvalidity, uid)
+ * already exists, -1 on error. */
+int store_message_insert(struct store *st, const struct store_message_new *m,
+			 int64_t *id_r, struct xerr *err) WARN_UNUSED;
+
+int store_event_add(struct store *st, int64_t case_id, int64_t at,
+		    const char *actor, const char *kind, const char *detail,
+		    struct xerr *err) WARN_UNUSED;
+
+/* UIDs of messages committed but not yet flagged/moved on the server. Owned
+ * array in *uids_r (free()). */
+int store_imap_pending(struct store *st, int64_t mailbox_id,
+		       uint32_t uidvalidity, uint32_t **uids_r, size_t *n_r,
+		       struct xerr *err) WARN_UNUSED;
+int store_imap_done(struct store *st, int64_t mailbox_id, uint32_t uidvalidity,
+		    const uint32_t *uids, size_t n,
+		    struct xerr *err) WARN_UNUSED;
+
+/* ---------------------------------------------------------------- outbox */
+enum store_outbox_state {
+	OUTBOX_PENDING,
+	OUTBOX_SENDING,
+	OUTBOX_SENT,
+	OUTBOX_TEMP_FAIL,
+	OUTBOX_FAILED,
+	OUTBOX_UNCERTAIN,
+	OUTBOX_SUPPRESSED,
+};
+const char *store_outbox_state_name(enum store_outbox_state s);
+
+struct store_outbox_new {
+	int64_t case_id;
+	const char *kind;	/* "ack" */
+	const char *dedupe_key; /* e.g. "ack:<case>"; UNIQUE */
+	const char *rcpt;	/* NULL when suppressed */
+	enum store_outbox_state state;
+	const char *reason; /* suppression reason */
+	int64_t created_at;
+};
+/* Insert; 1 and *id_r, 0 when dedupe_key exists, -1. */
+int store_outbox_insert(struct store *st, const struct store_outbox_new *o,
+			int64_t *id_r, struct xerr *err) WARN_UNUSED;
+/* Attach the rendered message and its Message-ID to row id. */
+int store_outbox_set_message(struct store *st, int64_t id,
+			     const char *message_id, const char *data,
+			     size_t len, struct xerr *err) WARN_UNUSED;
+
+struct store_outbox_row {
+	int64_t id, case_id;
+	char *kind, *rcpt, *message_id;
+	char *data;
+	size_t len;
+	int attempts;
+	int64_t created_at;
+};
+void store_outbox_row_release(struct store_outbox_row *r);
+/* Up to max rows due for sending at `now` (pending, or temp_fail whose
+ * next_at passed), oldest first. Owned array (release each row, free()). */
+int store_outbox_due(struct store *st, int64_t now, size_t max,
+		     struct store_outbox_row **rows_r, size_t *n_r,
+		     struct xerr *err) WARN_UNUSED;
+/* Move row id to state, recording attempts, next_at, last_error and, for
+ * OUTBOX_SENT, sent_at = at (and the case's acked_at for kind "ack"); adds
+ * the matching event. */
+int store_outbox_mark(struct store *st, int64_t id,
+		      enum store_outbox_state state, int64_t at, int attempts,
+		      int64_t next_at, const char *last_error,
+		      struct xerr *err) WARN_UNUSED;
+/* At start: rows left in 'sending' by a crash become 'uncertain' (never
+ * resent automatically). *n_r counts them. */
+int store_outbox_recover(struct store *st, int64_t now, int *n_r,
+			 struct xerr *err) WARN_UNUSED;
+
+/* ---------------------------------------------------------------- reading */
+struct store_case {
+	int64_t id;
+	char *status, *category, *priority, *rule, *tmpl, *lang;
+	int escalated, sla_hours;
+	int64_t due_at, created_at, updated_at, acked_at, first_reply_at,
+		resolved_at;
+	char *customer, *customer_name, *order_id, *subject, *assignee;
+	char *mailbox;	 /* "account/name" */
+	char *ack_state; /* state of the ack outbox row, NULL if none */
+	int nmessages;
+};
+void store_case_release(struct store_case *c);
+
+struct store_filter {
+	const char *status; /* NULL: all but resolved */
+	int all;	    /* include resolved */
+	size_t limit;	    /* 0: no limit */
+};
+/* Cases in queue order (escalated, overdue, priority, due time). cb returns
+ * 0 to go on, non-zero to stop. */
+int store_case_list(struct store *st, const struct store_filter *f,
+		    int64_t now,
+		    int (*cb)(const struct store_case *c, void *ctx), void *ctx,
+		    struct xerr *err) WARN_UNUSED;
+/* 1 and *c_r filled, 0 when no such case, -1. */
+int store_case_get(struct store *st, int64_t id, struct store_case *c_r,
+		   struct xerr *err) WARN_UNUSED;
+
+struct store_message_row {
+	int64_t id;
+	char *message_id, *in_reply_to, *from_addr, *from_name, *reply_to,
+		*subject, *lang, *text, *parse_error, *order_ids, *mailbox;
+	int64_t sent_date, received_at;
+	uint32_t uid;
+	size_t raw_size;
+};
+int store_case_messages(struct store *st, int64_t case_id,
+			int (*cb)(const struct store_message_row *m, void *ctx),
+			void *ctx, struct xerr *err) WARN_UNUSED;
+/* Raw bytes of message id (owned). 1/0/-1. */
+int store_message_raw(struct store *st, int64_t id, char **raw_r,
+		      size_t *len_r, struct xerr *err) WARN_UNUSED;
+
+struct store_outbox_info {
+	int64_t id;
+	const char *kind, *rcpt, *message_id, *state, *reason, *last_error;
+	int attempts;
+	int64_t created_at, next_at, sent_at;
+	const char *data;
+	size_t len;
+};
+int store_case_outbox(struct store *st, int64_t case_id,
+		      int (*cb)(const struct store_outbox_info *o, void *ctx),
+		      void *ctx, struct xerr *err) WARN_UNUSED;
+
+struct store_event_row {
+	int64_t id, at;
+	const char *actor, *kind, *detail;
+};
+int store_case_events(struct store *st, int64_t case_id,
+		      int (*cb)(const struct store_event_row *e, void *ctx),
+		      void *ctx, struct xerr *err) WARN_UNUSED;
+
+/* Counts for summaries and tests. */
+struct store_counts {
+	long long cases, messages, outbox_pending, outbox_sent, outbox_failed,
+		outbox_uncertain, outbox_suppressed, parse_errors;
+};
+int store_counts(struct store *st, struct store_counts *c_r,
+		 struct xerr *err) WARN_UNUSED;
+
+#endif

@@ -1,6 +1,213 @@
+/* test-store: schema creation, the ingest keys (no message twice, one ack
+ * per case), the outbox state machine including crash recovery, queue order
+ * and file permissions. */
 #include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
 #include "../tap.h"
+
+static int count_cb(const struct store_case *c, void *ctx)
+{
+	int64_t **ids = ctx;
+
+	*(*ids)++ = c->id;
+	return 0;
+}
+
+static int64_t new_case(struct store *st, const char *prio, int sla,
+			int64_t at, struct xerr *err)
+{
+	struct store_case_new c = {.category = "late_delivery",
+				   .priority = prio,
+				   .rule = "late",
+				   .tmpl = "late_delivery",
+				   .lang = "en",
+				   .sla_hours = sla,
+				   .received_at = at,
+				   .customer = "ann@example.net"};
+	int64_t id = 0;
+
+	if (store_case_insert(st, &c, &id, err) < 0)
+		return -1;
+	return id;
+}
+
 int main(void)
 {
+	char dir[] = "/tmp/pq-store-XXXXXX", path[300];
+	struct store *st = NULL, *st2 = NULL;
+	struct store_mailbox mb;
+	struct xerr err = {0};
+	struct stat sb;
+	int64_t case1, case2, case3, id, mid;
+	int n;
+
+	if (!mkdtemp(dir))
+		return 99;
+	snprintf(path, sizeof(path), "%s/q.db", dir);
+	ok(store_open(path, 0, &st, &err) == -1 &&
+		   strstr(err.msg, "does not exist"),
+	   "missing store without STORE_CREATE is an error");
+	ok(store_open(path, STORE_CREATE, &st, &err) == 0, "store created");
+	if (!st) {
+		diag("%s", err.msg);
+		return done_testing();
+	}
+	is_int(store_schema_version(st), 1, "schema version 1");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	   "store file is mode 0600");
+	ok(strlen(store_instance(st)) == 24, "instance token");
+
+	ok(store_mailbox_get(st, "support", "INBOX", &mb, &err) == 0 &&
+		   mb.id > 0 && mb.uidvalidity == 0 && mb.last_uid == 0,
+	   "mailbox created on first use");
+	ok(store_mailbox_set_uidvalidity(st, mb.id, 777, &err) == 0,
+	   "uidvalidity set");
+	ok(store_mailbox_set_last_uid(st, mb.id, 10, &err) == 0 &&
+		   store_mailbox_set_last_uid(st, mb.id, 5, &err) == 0,
+	   "last uid set");
+	struct store_mailbox mb2;
+	ok(store_mailbox_get(st, "support", "INBOX", &mb2, &err) == 0 &&
+		   mb2.id == mb.id && mb2.uidvalidity == 777 &&
+		   mb2.last_uid == 10,
+	   "checkpoint never moves backwards");
+
+	ok(store_begin(st, &err) == 0, "begin");
+	case1 = new_case(st, "normal", 24, 1000, &err);
+	ok(case1 > 0, "case inserted");
+	struct store_message_new m = {.case_id = case1,
+				      .mailbox_id = mb.id,
+				      .uidvalidity = 777,
+				      .uid = 3,
+				      .message_id = "a@x",
+				      .from_addr = "ann@example.net",
+				      .subject = "Where?",
+				      .received_at = 1000,
+				      .text = "text",
+				      .raw = "raw\0bytes",
+				      .raw_len = 9,
+				      .body_hash = "h1"};
+	is_int(store_message_insert(st, &m, &mid, &err), 1, "message stored");
+	is_int(store_message_insert(st, &m, NULL, &err), 0,
+	       "same (mailbox, uidvalidity, uid) is not stored twice");
+	is_int(store_message_seen(st, mb.id, 777, 3, &err), 1, "seen");
+	is_int(store_message_seen(st, mb.id, 778, 3, &err), 0,
+	       "another uidvalidity is another message");
+	struct store_outbox_new o = {.case_id = case1,
+				     .kind = "ack",
+				     .dedupe_key = "ack:1",
+				     .rcpt = "ann@example.net",
+				     .state = OUTBOX_PENDING,
+				     .created_at = 1000};
+	is_int(store_outbox_insert(st, &o, &id, &err), 1, "ack queued");
+	int64_t id2;
+	is_int(store_outbox_insert(st, &o, &id2, &err), 0,
+	       "second ack for the case refused by dedupe key");
+	ok(store_outbox_set_message(st, id, "ack-1@x", "msg\r\n", 5, &err) == 0,
+	   "rendered message attached");
+	ok(store_commit(st, &err) == 0, "commit");
+
+	int64_t found;
+	ok(store_case_by_message_id(st, "a@x", &found, &err) == 1 &&
+		   found == case1,
+	   "case found by inbound Message-ID");
+	ok(store_case_by_message_id(st, "ack-1@x", &found, &err) == 1 &&
+		   found == case1,
+	   "case found by our ack's Message-ID");
+	ok(store_case_by_duplicate(st, "a@x", "h1", &found, &err) == 1,
+	   "duplicate by Message-ID + hash");
+	ok(store_case_by_duplicate(st, "a@x", "h2", &found, &err) == 0,
+	   "other body is not a duplicate");
+	ok(store_case_has_customer(st, case1, "ann@example.net", &err) == 1 &&
+		   store_case_has_customer(st, case1, "eve@x", &err) == 0,
+	   "case tag needs the same customer");
+
+	uint32_t *uids;
+	size_t nu;
+	ok(store_imap_pending(st, mb.id, 777, &uids, &nu, &err) == 0 &&
+		   nu == 1 && uids[0] == 3,
+	   "committed but unflagged uid listed");
+	ok(store_imap_done(st, mb.id, 777, uids, nu, &err) == 0, "flag done");
+	free(uids);
+	ok(store_imap_pending(st, mb.id, 777, &uids, &nu, &err) == 0 &&
+		   nu == 0,
+	   "nothing left to flag");
+	free(uids);
+
+	/* outbox: due -> sending -> (crash) -> uncertain, never due again */
+	struct store_outbox_row *rows;
+	size_t nr;
+	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 1 &&
+		   rows[0].len == 5 && strcmp(rows[0].rcpt, "ann@example.net") ==
+		   0,
+	   "pending row is due");
+	for (size_t i = 0; i < nr; i++)
+		store_outbox_row_release(&rows[i]);
+	free(rows);
+	ok(store_outbox_mark(st, id, OUTBOX_SENDING, 2000, 1, 0, NULL, &err) ==
+		   0,
+	   "marked sending");
+	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 0,
+	   "a row being sent is not due");
+	free(rows);
+	/* another handle, as after a restart */
+	ok(store_open(path, 0, &st2, &err) == 0, "second handle");
+	ok(store_outbox_recover(st2, 2100, &n, &err) == 0 && n == 1,
+	   "recovery marks one row uncertain");
+	ok(store_outbox_due(st2, 99999, 10, &rows, &nr, &err) == 0 && nr == 0,
+	   "an uncertain row is never due");
+	free(rows);
+	store_close(&st2);
+
+	/* sent: acked_at set and event written */
+	ok(store_begin(st, &err) == 0, "begin");
+	case2 = new_case(st, "urgent", 2, 1000, &err);
+	case3 = new_case(st, "low", 24, 1000, &err);
+	o.case_id = case2;
+	o.dedupe_key = "ack:2";
+	ok(store_outbox_insert(st, &o, &id, &err) == 1, "second ack");
+	ok(store_outbox_mark(st, id, OUTBOX_SENT, 1500, 1, 0, NULL, &err) == 0,
+	   "marked sent");
+	ok(store_commit(st, &err) == 0, "commit");
+	struct store_case c;
+	ok(store_case_get(st, case2, &c, &err) == 1 && c.acked_at == 1500 &&
+		   strcmp(c.ack_state, "sent") == 0,
+	   "case acknowledged at send time");
+	is_int(c.due_at, 1000 + 2 * 3600, "due = received + sla");
+	store_case_release(&c);
+	ok(store_case_get(st, 9999, &c, &err) == 0, "no such case");
+
+	int64_t order[8], *p = order;
+	struct store_filter f = {0};
+	ok(store_case_list(st, &f, 5000, count_cb, &p, &err) == 0 &&
+		   p - order == 3,
+	   "three open cases listed");
+	ok(order[0] == case2 && order[1] == case1 && order[2] == case3,
+	   "queue order: overdue urgent first, then by priority and due");
+
+	int reopened;
+	ok(store_case_followup(st, case3, 3000, &reopened, &err) == 0 &&
+		   !reopened,
+	   "follow-up on an open case does not reopen");
+
+	struct store_counts cnt;
+	ok(store_counts(st, &cnt, &err) == 0 && cnt.cases == 3 &&
+		   cnt.messages == 1 && cnt.outbox_uncertain == 1 &&
+		   cnt.outbox_sent == 1,
+	   "counts");
+	store_close(&st);
+
+	ok(store_open(path, STORE_READONLY, &st, &err) == 0,
+	   "read-only open of an existing store");
+	store_close(&st);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	if (system(path) != 0)
+		diag("cleanup failed");
 	return done_testing();
 }
