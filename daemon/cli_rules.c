@@ -122,7 +122,10 @@ static void test_path(struct test_run *t, const char *path, int depth)
 		if (de->d_name[0] == '.')
 			continue;
 		names = xreallocarray(names, n + 1, sizeof(*names));
-		names[n++] = xasprintf("%s/%s", path, de->d_name);
+		size_t pl = strlen(path);
+		while (pl > 1 && path[pl - 1] == '/')
+			pl--;
+		names[n++] = xasprintf("%.*s/%s", (int)pl, path, de->d_name);
 	}
 	closedir(dir);
 	qsort(names, n, sizeof(*names), cmp_str);
@@ -243,6 +246,7 @@ int cmd_rules(struct cli *cli, int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		test_path(&t, argv[i], 0);
 	rules_free(&set);
+	fflush(stdout);
 	if (!t.json)
 		fprintf(stderr, "%lu message(s) tested, %lu error(s)\n",
 			t.files, t.errors);

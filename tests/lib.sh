@@ -1,0 +1,127 @@
+# lib.sh: TAP helpers for the shell tests (sourced). Provides ok/check/skip,
+# a short temp dir, and the throwaway mail environment.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+PEAKQD="$top_builddir/peakqd"
+PEAKQ="$top_builddir/peakq"
+IMAPC="python3 $top_srcdir/tests/imapc.py"
+DATA="$top_srcdir/tests/data"
+export LC_ALL=C.UTF-8 TZ=UTC
+
+tap_n=0
+tap_failed=0
+
+ok() { # ok STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+check() { # check DESCRIPTION COMMAND...: ok when the command succeeds
+	_d=$1
+	shift
+	if "$@" >"$T/check.out" 2>&1; then
+		ok 0 "$_d"
+	else
+		ok 1 "$_d"
+		sed 's/^/# /' "$T/check.out" | head -20
+	fi
+}
+
+is() { # is GOT EXPECTED DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		echo "#   got: '$1'"
+		echo "#   expected: '$2'"
+	fi
+}
+
+diag() { echo "# $*"; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+	exit $?
+}
+
+# A short, world-traversable temp dir (Unix socket paths are limited).
+T=$(mktemp -d /tmp/pq.XXXXXX)
+chmod 755 "$T"
+MAILENV=
+cleanup() {
+	if [ -n "$MAILENV" ]; then
+		"$top_srcdir/tests/mailenv.sh" stop "$MAILENV" >/dev/null 2>&1
+	fi
+	if [ -z "${PQ_KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T" >&2
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# Start Dovecot + Postfix in $T/m and source its env; skip when impossible.
+mailenv_start() {
+	mkdir -p "$T/m"
+	_rc=0
+	"$top_srcdir/tests/mailenv.sh" start "$T/m" >"$T/mailenv.log" 2>&1 ||
+		_rc=$?
+	if [ "$_rc" -eq 77 ]; then
+		skip_all "mail environment unavailable: $(tail -1 "$T/mailenv.log")"
+	fi
+	if [ "$_rc" -ne 0 ]; then
+		echo "Bail out! mail environment failed to start:"
+		sed 's/^/# /' "$T/mailenv.log" | tail -30
+		exit 1
+	fi
+	MAILENV="$T/m"
+	. "$T/m/env"
+}
+
+# Write a peakq.yaml for the running mail environment into $T/peakq.yaml.
+# $1: imap tls (implicit|starttls|none), $2: host (default localhost)
+write_config() {
+	_tls=${1:-implicit}
+	_host=${2:-localhost}
+	case $_tls in
+	implicit) _port=$PQ_IMAPS_PORT ;;
+	*) _port=$PQ_IMAP_PORT ;;
+	esac
+	printf '%s\n' "$PQ_SUPPORT_PASSWORD" >"$T/support.pass"
+	chmod 600 "$T/support.pass"
+	cat >"$T/peakq.yaml" <<EOC
+team_name: Holiday Desk
+store: $T/peakq.db
+rules_dir: $top_srcdir/rules
+templates_dir: $top_srcdir/templates
+poll_interval: 2s
+accounts:
+  - name: support
+    imap:
+      host: $_host
+      port: $_port
+      tls: $_tls
+      ca_file: $PQ_CA_FILE
+      user: $PQ_SUPPORT_USER
+      password_file: $T/support.pass
+    mailboxes: [INBOX]
+smtp:
+  url: smtp://127.0.0.1:$PQ_SMTP_PORT
+  ca_file: $PQ_CA_FILE
+  from: "Holiday Desk <support@example.test>"
+EOC
+}

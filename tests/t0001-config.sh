@@ -1,2 +1,76 @@
 #!/bin/sh
-echo "1..0 # SKIP not written yet"
+# t0001: `peakqd -n` validates configuration, rules and templates: exit 0 for
+# a good set, 78 with a file:line:col message for each kind of mistake.
+. "$(dirname "$0")/lib.sh"
+
+PQ_SUPPORT_PASSWORD=x PQ_IMAPS_PORT=993 PQ_IMAP_PORT=143 PQ_SMTP_PORT=25 \
+	PQ_CA_FILE=/etc/ssl/certs/ca-certificates.crt \
+	PQ_SUPPORT_USER=support@example.test
+write_config implicit imap.example.com
+
+out=$("$PEAKQD" -n -c "$T/peakq.yaml" 2>&1)
+ok $? "a good configuration validates"
+case $out in *"configuration OK: 1 account(s), 1 mailbox(es), 8 rule(s)"*)
+	ok 0 "-n says what it checked" ;;
+*) ok 1 "-n says what it checked"; diag "$out" ;;
+esac
+
+expect_78() { # DESCRIPTION EXPECTED-SUBSTRING
+	out=$("$PEAKQD" -n -c "$T/bad.yaml" 2>&1)
+	rc=$?
+	is "$rc" 78 "$1: exit 78"
+	case $out in *"$2"*) ok 0 "$1: message" ;;
+	*) ok 1 "$1: message"; diag "got: $out"; diag "want: $2" ;; esac
+}
+
+sed 's/^poll_interval: 2s/pol_interval: 2s/' "$T/peakq.yaml" >"$T/bad.yaml"
+expect_78 "unknown key" "$T/bad.yaml:5:1: unknown key 'pol_interval'"
+
+sed 's/^      tls: implicit/      tls: none/' "$T/peakq.yaml" >"$T/bad.yaml"
+expect_78 "plain text to a remote host" \
+	"$T/bad.yaml:11:12: tls: none sends the password in clear text to 'imap.example.com'"
+
+sed 's/^      tls: implicit/      tls: none\n      insecure: true/' \
+	"$T/peakq.yaml" | sed 's/\\n/\n/' >"$T/ok.yaml"
+"$PEAKQD" -n -c "$T/ok.yaml" >/dev/null 2>&1
+ok $? "tls: none with insecure: true is allowed"
+
+printf 'accounts: [\n' >"$T/bad.yaml"
+expect_78 "broken YAML" "$T/bad.yaml:2:1: "
+
+expect_missing() {
+	"$PEAKQD" -n -c "$T/nonexistent.yaml" >"$T/out" 2>&1
+	is "$?" 78 "missing config: exit 78"
+	grep -q "nonexistent.yaml: cannot read" "$T/out"
+	ok $? "missing config: names the file"
+}
+expect_missing
+
+# rules
+mkdir -p "$T/rules"
+cp "$top_srcdir/rules/10-holiday.yaml" "$T/rules/"
+printf 'rules:\n  - name: x\n    category: late_delivery\n    match:\n      any: [a\n' \
+	>"$T/rules/20-broken.yaml"
+sed "s|^rules_dir: .*|rules_dir: $T/rules|" "$T/peakq.yaml" >"$T/bad.yaml"
+expect_78 "broken rules file" "$T/rules/20-broken.yaml:6:1: "
+printf 'rules:\n  - name: x\n    category: late_delivery\n    template: nosuch\n    match: {any: [a]}\n' \
+	>"$T/rules/20-broken.yaml"
+expect_78 "rule naming a missing template" \
+	"template 'nosuch' is used by the rules but templates/en/nosuch.txt does not exist"
+rm "$T/rules/20-broken.yaml"
+
+# templates
+cp -r "$top_srcdir/templates" "$T/templates"
+printf 'Subject: x\n\nHello {{customer}}\n' >"$T/templates/en/general.txt"
+sed "s|^templates_dir: .*|templates_dir: $T/templates|" "$T/peakq.yaml" \
+	>"$T/bad.yaml"
+expect_78 "unknown placeholder" \
+	"$T/templates/en/general.txt:3:7: unknown placeholder '{{customer}}'"
+
+"$PEAKQD" --help >"$T/out" 2>&1
+ok $? "--help exits 0"
+grep -q -- "--once" "$T/out"
+ok $? "--help lists --once"
+"$PEAKQD" --bogus >/dev/null 2>&1
+is "$?" 64 "unknown option: exit 64 (EX_USAGE)"
+done_testing
