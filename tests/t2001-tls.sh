@@ -1,2 +1,73 @@
 #!/bin/sh
-echo "1..0 # SKIP not written yet"
+# t2001: TLS means verified TLS. libetpan checks nothing, so peakqd must:
+# a certificate for another name, a self-signed certificate, and a server
+# whose CA we do not trust are refused before anything is fetched; a valid
+# chain is accepted over implicit TLS and over STARTTLS; plain text is
+# accepted on loopback only.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+mailenv_start
+ENV="$T/m/env"
+$IMAPC "$ENV" append INBOX "$DATA/holiday/01-late-en.eml" >/dev/null
+ok $? "one message in the support INBOX"
+
+run() { # NAME: run peakqd --once on $T/peakq.yaml, log in $T/NAME.log
+	"$PEAKQD" -c "$T/peakq.yaml" --once --log=stderr >"$T/$1.log" 2>&1
+}
+cases() {
+	if [ -f "$T/peakq.db" ]; then
+		"$PEAKQ" -c "$T/peakq.yaml" list --json --all |
+			python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
+	else
+		echo 0
+	fi
+}
+refused() { # NAME PATTERN DESCRIPTION
+	run "$1"
+	rc=$?
+	is "$rc" 75 "$3: peakqd --once exits 75"
+	grep -q "$2" "$T/$1.log"
+	ok $? "$3: clear error"
+	grep "$2" "$T/$1.log" | head -1 | sed 's/^/#   /'
+	is "$(cases)" 0 "$3: nothing ingested"
+}
+
+# A certificate from our CA, but for another name.
+write_config implicit "$PQ_WRONGNAME_HOST"
+refused wrongname "certificate of '$PQ_WRONGNAME_HOST' refused: not valid for this host name" \
+	"wrong host name (implicit TLS)"
+write_config starttls "$PQ_WRONGNAME_HOST"
+refused wrongname-starttls "certificate of '$PQ_WRONGNAME_HOST' refused: not valid for this host name" \
+	"wrong host name (STARTTLS)"
+
+# Self-signed.
+write_config implicit 127.0.0.1
+sed -i "s/port: $PQ_IMAPS_PORT/port: $PQ_SELFSIGNED_PORT/" "$T/peakq.yaml"
+refused selfsigned "refused: issuer unknown" "self-signed certificate"
+
+# Valid chain, but the CA is not one we trust (system store only).
+write_config implicit localhost
+sed -i '/ca_file:/d' "$T/peakq.yaml"
+refused untrusted "refused: issuer unknown" "certificate from an untrusted CA"
+
+# Valid: implicit TLS by IP address (IP SAN) and STARTTLS by name.
+write_config starttls localhost
+run starttls
+is "$?" 0 "STARTTLS with a valid certificate works"
+is "$(cases)" 1 "STARTTLS: the message is ingested"
+
+rm -f "$T/peakq.db"*
+$IMAPC "$ENV" append INBOX "$DATA/holiday/02-lost-en-qp.eml" >/dev/null
+write_config implicit 127.0.0.1
+run implicit-ip
+is "$?" 0 "implicit TLS to 127.0.0.1 verified against the IP SAN"
+is "$(cases)" 1 "implicit TLS: the new message is ingested"
+
+# Plain text: refused off loopback by the configuration check, accepted on
+# loopback.
+write_config none 127.0.0.1
+run plain
+is "$?" 0 "tls: none on loopback works"
+grep -q "password" "$T/plain.log"
+ok $((!$?)) "the password never appears in the log"
+done_testing
