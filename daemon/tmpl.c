@@ -31,14 +31,13 @@ enum var_id {
 };
 
 static const char *const var_names[V_COUNT] = {
-	"case_id",  "order_id",		"customer_name", "sla_hours",
-	"reply_by", "category",		"original_subject", "team_name",
-	"notice",
+    "case_id",	"order_id",	    "customer_name", "sla_hours", "reply_by",
+    "category", "original_subject", "team_name",     "notice",
 };
 
 /* A template is a sequence of literal text and placeholders. */
 struct piece {
-	int var; /* -1 for literal */
+	int var;    /* -1 for literal */
 	char *text; /* literal text, or the fallback (may be NULL) */
 };
 
@@ -91,9 +90,8 @@ static void add_piece(struct part *p, int var, const char *s, size_t n)
 }
 
 /* Parse s[0..n) (starting at line/col in file) into pieces. */
-static int parse_part(const char *file, const char *s, size_t n,
-		      unsigned line, unsigned col, struct part *p,
-		      struct xerr *err)
+static int parse_part(const char *file, const char *s, size_t n, unsigned line,
+		      unsigned col, struct part *p, struct xerr *err)
 {
 	size_t i = 0, lit = 0;
 
@@ -144,8 +142,7 @@ static int parse_part(const char *file, const char *s, size_t n,
 		if (i > lit)
 			add_piece(p, -1, s + lit, i - lit);
 		if (bar)
-			add_piece(p, var, bar + 1,
-				  (size_t)(close - bar - 1));
+			add_piece(p, var, bar + 1, (size_t)(close - bar - 1));
 		else
 			add_piece(p, var, NULL, 0);
 		col += (unsigned)(close + 2 - (s + i));
@@ -209,8 +206,8 @@ static int load_one(const char *path, const char *lang, const char *name,
 			goto out;
 		}
 		if (have_subject) {
-			xerr_set(err, XERR_CONFIG, "%s:%u:1: second Subject:",
-				 path, line);
+			xerr_set(err, XERR_CONFIG,
+				 "%s:%u:1: second Subject:", path, line);
 			goto out;
 		}
 		have_subject = 1;
@@ -232,8 +229,7 @@ static int load_one(const char *path, const char *lang, const char *name,
 			 line);
 		goto out;
 	}
-	if (parse_part(path, p, (size_t)(end - p), line, 1, &t->body, err) <
-	    0)
+	if (parse_part(path, p, (size_t)(end - p), line, 1, &t->body, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -268,8 +264,8 @@ int tmpl_load_dir(const char *dir, struct tmpl_set **set_r, struct xerr *err)
 				continue;
 			char *name = xstrndup(de->d_name, len - 4);
 			char *path = xasprintf("%s/%s", ldir, de->d_name);
-			set->t = xreallocarray(set->t, set->n + 1,
-					       sizeof(*set->t));
+			set->t =
+			    xreallocarray(set->t, set->n + 1, sizeof(*set->t));
 			memset(&set->t[set->n], 0, sizeof(*set->t));
 			set->n++;
 			int r = load_one(path, langs[l], name,
@@ -350,16 +346,34 @@ static int is_plain_ascii(const char *s)
 
 int tmpl_header(struct buf *out, const char *name, const char *value)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
-				  "tuvwxyz0123456789+/";
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs"
+	    "tuvwxyz0123456789+/";
 	size_t n = strlen(value), i = 0;
 	size_t line = strlen(name) + 2;
 
 	if (buf_addf(out, "%s: ", name) < 0)
 		return -1;
-	/* Short printable ASCII without encoded-word look-alikes: as is. */
-	if (is_plain_ascii(value) && line + n <= 78 && !strstr(value, "=?"))
-		return buf_adds(out, value) < 0 ? -1 : buf_adds(out, "\r\n");
+	/* Printable ASCII without encoded-word look-alikes: as is, folded at
+	 * spaces to keep lines within 78 characters where words allow (a
+	 * value is at most 998 bytes, so no line can exceed that). */
+	if (is_plain_ascii(value) && !strstr(value, "=?") && n <= 900) {
+		const char *p = value;
+		while (*p) {
+			size_t w = strcspn(p + 1, " ") + 1; /* " word" */
+			if (line + w > 78 && line > strlen(name) + 2 &&
+			    *p == ' ') {
+				if (buf_adds(out, "\r\n") < 0)
+					return -1;
+				line = 0;
+			}
+			if (buf_add(out, p, w) < 0)
+				return -1;
+			line += w;
+			p += w;
+		}
+		return buf_adds(out, "\r\n");
+	}
 	/* Encoded words of at most 39 bytes of UTF-8 each (52 base64 chars +
 	 * 12 = 64 <= 75), never splitting a UTF-8 sequence, folded with
 	 * CRLF SP. */
@@ -413,9 +427,9 @@ int tmpl_qp(struct buf *out, const char *s, size_t n)
 			col = 0;
 			continue;
 		}
-		int trailing_ws = (c == ' ' || c == '\t') &&
-				  (i + 1 == n || s[i + 1] == '\n' ||
-				   s[i + 1] == '\r');
+		int trailing_ws =
+		    (c == ' ' || c == '\t') &&
+		    (i + 1 == n || s[i + 1] == '\n' || s[i + 1] == '\r');
 		if ((c >= 33 && c <= 126 && c != '=') ||
 		    ((c == ' ' || c == '\t') && !trailing_ws)) {
 			enc[0] = (char)c;
@@ -478,8 +492,7 @@ static int valid_addr(const char *a)
 	return text_utf8_valid(a, strlen(a));
 }
 
-static void format_reply_by(int64_t t, const char *lang, char *out,
-			    size_t size)
+static void format_reply_by(int64_t t, const char *lang, char *out, size_t size)
 {
 	static const char *const wd_zh[] = {"日", "一", "二", "三",
 					    "四", "五", "六"};
@@ -492,14 +505,13 @@ static void format_reply_by(int64_t t, const char *lang, char *out,
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 			 wd_zh[tm.tm_wday], tm.tm_hour, tm.tm_min);
 	} else {
-		static const char *const wd[] = {"Sunday",   "Monday",
-						 "Tuesday",  "Wednesday",
-						 "Thursday", "Friday",
-						 "Saturday"};
+		static const char *const wd[] = {
+		    "Sunday",	"Monday", "Tuesday", "Wednesday",
+		    "Thursday", "Friday", "Saturday"};
 		static const char *const mon[] = {
-			"January", "February", "March",	    "April",
-			"May",	   "June",     "July",	    "August",
-			"September", "October", "November", "December"};
+		    "January",	 "February", "March",	 "April",
+		    "May",	 "June",     "July",	 "August",
+		    "September", "October",  "November", "December"};
 		snprintf(out, size, "%s %d %s %d, %02d:%02d", wd[tm.tm_wday],
 			 tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
 			 tm.tm_hour, tm.tm_min);
@@ -546,8 +558,8 @@ static int expand(const struct part *p, char *const vals[V_COUNT],
 }
 
 /* "Name" <addr> with the name quoted or encoded as needed. */
-static int address_header(struct buf *out, const char *hname,
-			  const char *name, const char *addr)
+static int address_header(struct buf *out, const char *hname, const char *name,
+			  const char *addr)
 {
 	if (!name || !*name)
 		return buf_addf(out, "%s: <%s>\r\n", hname, addr);
@@ -555,7 +567,8 @@ static int address_header(struct buf *out, const char *hname,
 		if (buf_addf(out, "%s: \"", hname) < 0)
 			return -1;
 		for (const char *p = name; *p; p++) {
-			if ((*p == '"' || *p == '\\') && buf_addc(out, '\\') < 0)
+			if ((*p == '"' || *p == '\\') &&
+			    buf_addc(out, '\\') < 0)
 				return -1;
 			if (buf_addc(out, *p) < 0)
 				return -1;
@@ -571,17 +584,16 @@ static int address_header(struct buf *out, const char *hname,
 	if (r == 0) {
 		buf_truncate(&tmp, tmp.len - 2); /* drop CRLF */
 		r = buf_add(out, tmp.data, tmp.len) < 0 ||
-				    buf_addf(out, "\r\n <%s>\r\n", addr) < 0
-			    ? -1
-			    : 0;
+			    buf_addf(out, "\r\n <%s>\r\n", addr) < 0
+			? -1
+			: 0;
 	}
 	buf_release(&tmp);
 	return r;
 }
 
 int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
-		const struct tmpl_mail *mail, struct buf *out,
-		struct xerr *err)
+		const struct tmpl_mail *mail, struct buf *out, struct xerr *err)
 {
 	char *vals[V_COUNT] = {0};
 	struct buf subj, body, tag;

@@ -202,6 +202,34 @@ int main(void)
 		ok(text_utf8_valid(m, out.len), "hostile %zu: valid UTF-8", i);
 	}
 
+	/* A long ASCII subject is folded at spaces, not encoded. */
+	v.original_subject = "Where is my order? It was supposed to arrive "
+			     "before Christmas and the tracking page has not "
+			     "changed for a week";
+	v.customer_name = "Ann";
+	mail.to_name = "Ann";
+	buf_reset(&out);
+	ok(tmpl_render(tmpl_find(set, "en", "late"), &v, &mail, &out, &err) ==
+		   0,
+	   "render long ASCII subject");
+	m = buf_str(&out);
+	ok(strstr(m, "Subject: Re: Where is my order?") != NULL &&
+		   strstr(m, "Christmas and\r\n the tracking page has not "
+				   "changed for a week [Case #42]\r\n") != NULL,
+	   "long ASCII subject folded at a space, left readable");
+	fields = header_fields(m, &crlf, &len_ok);
+	ok(crlf && fields == 14, "folded subject is still one field");
+	{
+		int short_lines = 1;
+		for (const char *p = m; *p && strncmp(p, "\r\n\r\n", 4);) {
+			const char *nl = strstr(p, "\r\n");
+			if (nl - p > 78)
+				short_lines = 0;
+			p = nl + 2;
+		}
+		ok(short_lines, "header lines within 78 characters");
+	}
+
 	/* Chinese: encoded subject and name. */
 	v.original_subject = "我的礼物在哪里？订单号 123-4567890-1234567";
 	v.customer_name = "王小明";
