@@ -22,6 +22,7 @@ int xerr_set(struct xerr *err, enum xerr_kind kind, const char *fmt, ...)
 int xerr_prefix(struct xerr *err, const char *fmt, ...)
 {
 	char pre[256], old[sizeof(err->msg)];
+	size_t pl, ol;
 	va_list ap;
 
 	if (!err)
@@ -30,7 +31,13 @@ int xerr_prefix(struct xerr *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%s: %s", pre, old);
+	pl = strlen(pre);
+	/* "prefix: old", the old message cut when it does not fit */
+	ol = strnlen(old, sizeof(err->msg) - pl - 3);
+	memcpy(err->msg, pre, pl);
+	memcpy(err->msg + pl, ": ", 2);
+	memcpy(err->msg + pl + 2, old, ol);
+	err->msg[pl + 2 + ol] = '\0';
 	return -1;
 }
 
