@@ -125,3 +125,39 @@ smtp:
   from: "Holiday Desk <support@example.test>"
 EOC
 }
+
+# Start the scripted SMTP peer (tests/servers/smtp-peer.py) with ARGS; sets
+# PEER_PORT and PEER_PID; the transcript goes to $T/peer.log.
+peer_start() {
+	rm -f "$T/peer.port"
+	python3 "$top_srcdir/tests/servers/smtp-peer.py" \
+		--port-file "$T/peer.port" --log "$T/peer.log" "$@" &
+	PEER_PID=$!
+	_i=0
+	while [ ! -s "$T/peer.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	PEER_PORT=$(cat "$T/peer.port")
+}
+peer_stop() {
+	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null
+	PEER_PID=
+}
+
+# Point $T/peakq.yaml's SMTP at 127.0.0.1:PORT in plain text (loopback).
+smtp_to_peer() {
+	sed -i '/^smtp:/,$d' "$T/peakq.yaml"
+	cat >>"$T/peakq.yaml" <<EOC
+smtp:
+  url: smtp://127.0.0.1:$1
+  tls: none
+  from: "Holiday Desk <support@example.test>"
+EOC
+}
+
+# The JSON of case N through the CLI, and one field of its first outbox row.
+outbox_field() { # CASE FIELD
+	"$PEAKQ" -c "$T/peakq.yaml" show --json "$1" | python3 -c \
+		'import json,sys; d=json.load(sys.stdin); print(d["outbox"][0][sys.argv[1]] if d["outbox"] else "-")' "$2"
+}

@@ -273,5 +273,8 @@ int main(void)
 	ok(crlf, "qp lines <= 76 with soft breaks");
 	buf_release(&out);
 	tmpl_free(&set);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		diag("cannot remove %s", dir);
 	return done_testing();
 }
