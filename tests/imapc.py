@@ -21,6 +21,7 @@ Commands:
   wait MAILBOX N TIMEOUT     poll every 0.1 s until >= N messages
   uidvalidity MAILBOX        UIDVALIDITY
   delete-all MAILBOX         flag all \\Deleted and expunge; prints the count
+  create MAILBOX / delete MAILBOX
   send FROM TO[,TO...] FILE  SMTP to PQ_SMTP_PORT with STARTTLS (default),
                              --tls: PQ_SMTPS_PORT, --plain: no TLS;
                              --auth: AUTH as the --as user.  FROM "" or "<>"
@@ -347,6 +348,16 @@ def cmd_delete_all(c, args):
     print(n)
 
 
+def cmd_create(c, args):
+    need(args, 1, "create MAILBOX")
+    check(*c.imap.create(quote(args[0])), what="CREATE")
+
+
+def cmd_delete(c, args):
+    need(args, 1, "delete MAILBOX")
+    check(*c.imap.delete(quote(args[0])), what="DELETE")
+
+
 def cmd_send(opts, env, args):
     need(args, 3, "send FROM TO[,TO...] FILE")
     sender, rcpts, path = args
@@ -419,6 +430,8 @@ COMMANDS = {
     "wait": cmd_wait,
     "uidvalidity": cmd_uidvalidity,
     "delete-all": cmd_delete_all,
+    "create": cmd_create,
+    "delete": cmd_delete,
 }
 
 
