@@ -11,21 +11,45 @@
 #include "bounds.h"
 #include "text.h"
 
+/* Subject: decoded, then made header-safe (text_header_safe) and kept up to
+ * this many code points (RFC 5322's line limit). */
+#define MIME_SUBJECT_MAX_CP 998
+/* Message-IDs: at most this many bytes, else ignored. References keeps at
+ * most MIME_MAX_REFS of them: the first (the thread root) and the latest. */
+#define MIME_MAX_MSGID_BYTES 998
+#define MIME_MAX_REFS 50
+/* To and Cc: at most this many addresses are kept. */
+#define MIME_MAX_RCPTS 100
+
 /* One header field from the raw header block, unfolded (CRLF + WSP -> the
- * WSP), name as written, value with leading white space removed. The value is
- * raw bytes (not RFC 2047-decoded, may be invalid UTF-8, never contains NUL or
- * CR/LF). */
+ * WSP), name as written, value with leading and trailing white space
+ * removed. The value is raw bytes (not RFC 2047-decoded, may be invalid
+ * UTF-8, never contains NUL or CR/LF: NULs are dropped, a CR not ending a
+ * line becomes a space). A name is printable ASCII; "X-" names with inner
+ * spaces (up to 100 bytes) are kept too but not shown to libetpan. The
+ * block ends at the first empty line (CRLF or LF) or at the first line that
+ * is neither a field nor a continuation (then that line starts the body),
+ * except that a line (not starting with "--") followed within 12 lines,
+ * before an empty or "--" line, by a field with a plausible name
+ * ("Received", "X-...", any with a '-') is taken as a continuation that
+ * lost its indentation (joined with a space);
+ * a leading mbox "From " line is skipped. A message with CRs but no LF at
+ * all (old Mac mail) is read with each CR as a line end. */
 struct mime_header {
 	char *name;
 	char *value;
 };
 
 enum message_flags {
-	MSG_HTML_ONLY = 1 << 0,	      /* text came from an HTML part */
-	MSG_TEXT_TRUNCATED = 1 << 1,  /* text cut at PQ_MAX_TEXT_BYTES */
+	MSG_HTML_ONLY = 1 << 0, /* text came from an HTML part */
+	/* text cut at PQ_MAX_TEXT_BYTES, or a part at PQ_MAX_PART_BYTES */
+	MSG_TEXT_TRUNCATED = 1 << 1,
 	MSG_HEADERS_TRUNCATED = 1 << 2, /* header block over the caps */
-	MSG_STRUCTURE_CAPPED = 1 << 3, /* MIME depth or part count cap hit */
-	MSG_REPORT = 1 << 4, /* multipart/report anywhere at top level */
+	/* MIME depth or part count cap hit, or nesting/delimiters/fields
+	 * beyond what is handed to libetpan (the rest is ignored) */
+	MSG_STRUCTURE_CAPPED = 1 << 3,
+	/* multipart/report: the message's type or a direct part's */
+	MSG_REPORT = 1 << 4,
 };
 
 struct message {
@@ -41,23 +65,40 @@ struct message {
 	size_t nrefs;
 
 	/* Addresses: addr-specs as "local@domain" (domain lowercased), valid
-	 * UTF-8, no controls; NULL if absent or unparseable. */
+	 * UTF-8, no controls, spaces or <>,;()\; NULL if absent or
+	 * unparseable. Parsed by libetpan from our scan's values; what it
+	 * rejects is searched for a "<local@domain>" or a bare one. From and
+	 * Reply-To: the first mailbox; groups are flattened. */
 	char *from_addr;
 	char *from_name; /* RFC 2047-decoded display name, header-safe */
 	char *reply_to_addr;
-	char **to_addrs; /* To and Cc addr-specs */
+	char **to_addrs; /* To and Cc addr-specs, at most MIME_MAX_RCPTS */
 	size_t nto;
-	/* Return-Path: NULL when the header is absent, "" for "<>", else the
-	 * address without brackets. */
+	/* Return-Path (the first one): NULL when the header is absent, "" for
+	 * "<>" or an empty or unreadable value, else the address without
+	 * brackets or source route (domain lowercased; a bare name such as
+	 * "MAILER-DAEMON" is kept). */
 	char *return_path;
 
-	char *subject;	    /* RFC 2047-decoded UTF-8, NULL if absent */
+	/* RFC 2047-decoded UTF-8, header-safe (no controls, CR, LF or bidi
+	 * controls, white space collapsed), at most MIME_SUBJECT_MAX_CP code
+	 * points; NULL if absent. */
+	char *subject;
 	int64_t date;	    /* Date: as epoch seconds, 0 if absent/bad */
 	char *content_type; /* top-level "type/subtype" lowercase */
 
 	/* Body text: the text/plain parts (or HTML turned into text when a
 	 * part has no text/plain alternative) joined with a blank line;
-	 * valid UTF-8, LF line ends, NUL-free. Never NULL. */
+	 * valid UTF-8, LF line ends, NUL-free, leading blank lines and
+	 * trailing white space of each part removed. Never NULL.
+	 * Parts with Content-Disposition: attachment, non-text parts and
+	 * attached messages (message/rfc822, e.g. the original in a bounce
+	 * or a forward as attachment) are not included. Charsets: see
+	 * text_label_to_utf8(); a part without a charset takes its
+	 * multipart's, an HTML part its <meta>'s. A multipart whose last
+	 * part is broken is closed before it. When libetpan cannot parse the
+	 * message, or finds no part in a multipart, the raw body is used
+	 * (see parse_error). */
 	char *text;
 	size_t text_len;
 
@@ -65,12 +106,16 @@ struct message {
 	char order_ids[PQ_MAX_ORDER_IDS][TEXT_ORDER_ID_SIZE];
 	size_t norder_ids; /* from subject, then text */
 
-	unsigned flags;	   /* enum message_flags */
-	char *parse_error; /* NULL, or why the message could not be parsed */
+	unsigned flags; /* enum message_flags */
+	/* NULL, or why the message could not be parsed: "empty message", "no
+	 * header block", "libetpan parse failed: N", "no message body",
+	 * "multipart without parts". */
+	char *parse_error;
 };
 
-/* Parse raw[0..len). Never returns NULL; raw is not kept (the message owns
- * copies). Free with message_free(). */
+/* Parse raw[0..len) (raw may be NULL when len is 0). Never returns NULL and
+ * never fails: see parse_error. raw is not kept (the message owns copies).
+ * Free with message_free(). */
 struct message *mime_parse(const char *raw, size_t len);
 void message_free(struct message **msg);
 
