@@ -21,8 +21,8 @@ struct autoreply_policy {
  * (borrowed from msg: Reply-To if present, else From); 0 when not, with
  * *reason_r a short static reason ("auto-submitted", "list", ...). */
 int autoreply_decide(const struct message *msg,
-		     const struct autoreply_policy *policy,
-		     const char **rcpt_r, const char **reason_r);
+		     const struct autoreply_policy *policy, const char **rcpt_r,
+		     const char **reason_r);
 
 /* Is the local part of addr a system or robot sender (MAILER-DAEMON,
  * postmaster, owner-*, *-request, noreply, ...)? */

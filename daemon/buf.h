@@ -27,8 +27,8 @@ int buf_add(struct buf *b, const void *p, size_t n) WARN_UNUSED;
 int buf_adds(struct buf *b, const char *s) WARN_UNUSED;
 int buf_addc(struct buf *b, char c) WARN_UNUSED;
 int buf_addf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3) WARN_UNUSED;
-int buf_vaddf(struct buf *b, const char *fmt, va_list ap) PRINTF_LIKE(2, 0)
-	WARN_UNUSED;
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+    PRINTF_LIKE(2, 0) WARN_UNUSED;
 /* Drop bytes from the end so that len becomes n (n <= len). */
 void buf_truncate(struct buf *b, size_t n);
 /* Hand over the NUL-terminated contents (owned, free()) and reset b.

@@ -115,12 +115,12 @@ static void list_usage(FILE *f)
 int cmd_list(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"all", no_argument, NULL, 'a'},
-		{"status", required_argument, NULL, 's'},
-		{"limit", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"status", required_argument, NULL, 's'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct store_filter flt = {0};
 	struct list_out o = {.f = stdout, .first = 1};
@@ -180,8 +180,8 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		int rest = cols - 78;
 		o.cust_w = rest > 60 ? 30 : rest > 30 ? (size_t)rest / 2 : 15;
 		o.subj_w = rest - (int)o.cust_w > 10
-				   ? (size_t)(rest - (int)o.cust_w)
-				   : 10;
+			       ? (size_t)(rest - (int)o.cust_w)
+			       : 10;
 		cli_cell(stdout, "ID", 6);
 		fputc(' ', stdout);
 		cli_cell(stdout, "STATUS", 8);

@@ -25,8 +25,8 @@ int conf_host_is_loopback(const char *host)
 {
 	if (!host)
 		return 0;
-	if (ascii_casecmp(host, "localhost") == 0 ||
-	    strcmp(host, "::1") == 0 || strcmp(host, "[::1]") == 0)
+	if (ascii_casecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0)
 		return 1;
 	if (strncmp(host, "127.", 4) == 0) {
 		/* a dotted quad in 127/8 */
@@ -150,9 +150,9 @@ static int parse_from(const char *s, char **addr_r, char **name_r)
 static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 		     struct conf_account *a, struct xerr *err)
 {
-	static const char *const keys[] = {"host", "port", "tls", "ca_file",
-					   "insecure", "user", "password_file",
-					   NULL};
+	static const char *const keys[] = {"host",	    "port",	"tls",
+					   "ca_file",	    "insecure", "user",
+					   "password_file", NULL};
 	struct yml_node *v;
 	long long port;
 	char *tls = NULL;
@@ -260,7 +260,8 @@ static int load_after(const struct yml_doc *doc, const struct yml_node *v,
 			return -1;
 		/* RFC 3501 atom, no '\' system flags. */
 		for (const char *p = a->after_arg; *p; p++)
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127 ||
+			if ((unsigned char)*p <= ' ' ||
+			    (unsigned char)*p >= 127 ||
 			    strchr("(){%*\"\\]", *p))
 				return yml_error(doc, v->items[0], err,
 						 "keyword '%s' is not a valid "
@@ -332,11 +333,11 @@ static int load_account(const struct yml_doc *doc, const struct yml_node *m,
 	if (a->after == CONF_AFTER_MOVE) {
 		for (size_t i = 0; i < a->nmailboxes; i++)
 			if (strcmp(a->mailboxes[i], a->after_arg) == 0)
-				return yml_error(doc, yml_get(m, "after_ingest"),
-						 err,
-						 "cannot move into '%s': it is "
-						 "a watched mailbox",
-						 a->after_arg);
+				return yml_error(
+				    doc, yml_get(m, "after_ingest"), err,
+				    "cannot move into '%s': it is "
+				    "a watched mailbox",
+				    a->after_arg);
 	}
 	return 0;
 }
@@ -390,11 +391,9 @@ static int parse_smtp_url(struct conf_smtp *s)
 static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 		     struct conf_smtp *s, struct xerr *err)
 {
-	static const char *const keys[] = {"url",	    "tls",
-					   "ca_file",	    "insecure",
-					   "user",	    "password_file",
-					   "from",	    "reply_to",
-					   "envelope_from", NULL};
+	static const char *const keys[] = {
+	    "url",	     "tls",  "ca_file",	 "insecure",	  "user",
+	    "password_file", "from", "reply_to", "envelope_from", NULL};
 	struct yml_node *v;
 	char *tls = NULL, *addr = NULL;
 	int ret = -1, none = 0;
@@ -427,10 +426,11 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 			s->starttls = 0;
 			none = 1;
 		} else {
-			yml_error(doc, v, err,
-				  "smtp tls '%s' does not fit the url (smtps:// "
-				  "is implicit; smtp:// is starttls or none)",
-				  tls);
+			yml_error(
+			    doc, v, err,
+			    "smtp tls '%s' does not fit the url (smtps:// "
+			    "is implicit; smtp:// is starttls or none)",
+			    tls);
 			goto out;
 		}
 	}
@@ -515,10 +515,12 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
 	static const char *const keys[] = {
-		"team_name",	"store",	"rules_dir",
-		"templates_dir", "poll_interval", "max_message_size",
-		"default_lang", "subject_tag",	"accounts",
-		"smtp",		"ack_retry_max_age", NULL};
+	    "team_name",	 "store",
+	    "rules_dir",	 "templates_dir",
+	    "poll_interval",	 "max_message_size",
+	    "default_lang",	 "subject_tag",
+	    "accounts",		 "smtp",
+	    "ack_retry_max_age", NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -560,7 +562,8 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 		if (yml_str(doc, v, "default_lang", 0, &c->default_lang, err) <
 		    0)
 			return -1;
-		if (strcmp(c->default_lang, "en") && strcmp(c->default_lang, "zh"))
+		if (strcmp(c->default_lang, "en") &&
+		    strcmp(c->default_lang, "zh"))
 			return yml_error(doc, v, err,
 					 "default_lang must be en or zh, not "
 					 "'%s'",

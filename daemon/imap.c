@@ -83,8 +83,8 @@ static int tcp_connect(const char *host, int port, int timeout,
 		int soerr = 0, one = 1;
 		socklen_t sl = sizeof(soerr);
 
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC |
-						   SOCK_NONBLOCK,
+		fd = socket(ai->ai_family,
+			    ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    ai->ai_protocol);
 		if (fd < 0) {
 			last = errno;
@@ -103,8 +103,8 @@ static int tcp_connect(const char *host, int port, int timeout,
 			last = ETIMEDOUT;
 			goto next;
 		}
-		if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-					&sl) < 0) {
+		if (r < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) {
 			last = errno;
 			goto next;
 		}
@@ -115,7 +115,7 @@ static int tcp_connect(const char *host, int port, int timeout,
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		freeaddrinfo(res);
 		return fd;
-next:
+	next:
 		close(fd);
 		fd = -1;
 	}
@@ -186,8 +186,8 @@ int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
 	if (fd < 0)
 		goto out;
 	if (p->tls == IMAP_TLS_IMPLICIT) {
-		s = mailstream_ssl_open_with_callback_timeout(
-			fd, p->timeout, sni_cb, c->host);
+		s = mailstream_ssl_open_with_callback_timeout(fd, p->timeout,
+							      sni_cb, c->host);
 		if (!s) {
 			xerr_set(err, XERR_TEMP,
 				 "imap: tls handshake with %s:%d failed",
@@ -215,10 +215,11 @@ int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
 	if (p->tls == IMAP_TLS_STARTTLS) {
 		read_caps(c);
 		if (!mailimap_has_extension(c->imap, "STARTTLS")) {
-			xerr_set(err, XERR_CONFIG,
-				 "imap: %s:%d does not offer STARTTLS; refusing "
-				 "to log in without TLS",
-				 p->host, p->port);
+			xerr_set(
+			    err, XERR_CONFIG,
+			    "imap: %s:%d does not offer STARTTLS; refusing "
+			    "to log in without TLS",
+			    p->host, p->port);
 			goto out;
 		}
 		r = mailimap_socket_starttls_with_callback(c->imap, sni_cb,
@@ -310,8 +311,8 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int imap_search_after(struct imap_conn *c, uint32_t last_uid,
-		      uint32_t **uids_r, size_t *n_r, struct xerr *err)
+int imap_search_after(struct imap_conn *c, uint32_t last_uid, uint32_t **uids_r,
+		      size_t *n_r, struct xerr *err)
 {
 	struct mailimap_search_key *key;
 	clist *result = NULL;
@@ -321,7 +322,7 @@ int imap_search_after(struct imap_conn *c, uint32_t last_uid,
 	int r;
 
 	key = mailimap_search_key_new_uid(
-		mailimap_set_new_interval(last_uid + 1, 0));
+	    mailimap_set_new_interval(last_uid + 1, 0));
 	r = mailimap_uid_search(c->imap, NULL, key, &result);
 	mailimap_search_key_free(key);
 	if (r != MAILIMAP_NO_ERROR)
@@ -387,16 +388,15 @@ int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	for (size_t i = 0; i < n; i++)
 		mailimap_set_add_single(set, uids[i]);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-						   mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-		ft, mailimap_fetch_att_new_rfc822_size());
+	    ft, mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-		ft, mailimap_fetch_att_new_internaldate());
+	    ft, mailimap_fetch_att_new_rfc822_size());
 	mailimap_fetch_type_new_fetch_att_list_add(
-		ft, mailimap_fetch_att_new_body_peek_section_partial(
-			    mailimap_section_new(NULL), 0,
-			    (uint32_t)max_bytes));
+	    ft, mailimap_fetch_att_new_internaldate());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_body_peek_section_partial(
+		    mailimap_section_new(NULL), 0, (uint32_t)max_bytes));
 	r = mailimap_uid_fetch(c->imap, set, ft, &result);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
@@ -423,15 +423,16 @@ int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 				f.m.size = st->att_data.att_rfc822_size;
 				break;
 			case MAILIMAP_MSG_ATT_INTERNALDATE:
-				f.m.internaldate = imap_date(
-					st->att_data.att_internal_date);
+				f.m.internaldate =
+				    imap_date(st->att_data.att_internal_date);
 				break;
 			case MAILIMAP_MSG_ATT_BODY_SECTION:
 				if (st->att_data.att_body_section) {
-					f.m.data = st->att_data.att_body_section
-							   ->sec_body_part;
+					f.m.data =
+					    st->att_data.att_body_section
+						->sec_body_part;
 					f.m.len = st->att_data.att_body_section
-							  ->sec_length;
+						      ->sec_length;
 					f.have_body = 1;
 				}
 				break;

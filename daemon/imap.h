@@ -44,9 +44,8 @@ int imap_select(struct imap_conn *c, const char *mailbox,
 		struct imap_box *box_r, struct xerr *err) WARN_UNUSED;
 
 /* UIDs greater than last_uid, ascending. Owned array (free()). */
-int imap_search_after(struct imap_conn *c, uint32_t last_uid,
-		      uint32_t **uids_r, size_t *n_r,
-		      struct xerr *err) WARN_UNUSED;
+int imap_search_after(struct imap_conn *c, uint32_t last_uid, uint32_t **uids_r,
+		      size_t *n_r, struct xerr *err) WARN_UNUSED;
 
 struct imap_msg {
 	uint32_t uid;
@@ -60,8 +59,7 @@ struct imap_msg {
  * cb returns 0 to go on, -1 to stop (its error is in err). */
 int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	       size_t max_bytes,
-	       int (*cb)(const struct imap_msg *m, void *ctx,
-			 struct xerr *err),
+	       int (*cb)(const struct imap_msg *m, void *ctx, struct xerr *err),
 	       void *ctx, struct xerr *err) WARN_UNUSED;
 
 /* After ingest: add the keyword, set \Seen, or move to folder (UID MOVE, or

@@ -105,7 +105,8 @@ static char *join_refs(const struct message *m)
 
 	buf_init(&b, 64 * 1024);
 	for (size_t i = 0; i < m->nrefs; i++)
-		if ((i && buf_addc(&b, ' ') < 0) || buf_adds(&b, m->refs[i]) < 0)
+		if ((i && buf_addc(&b, ' ') < 0) ||
+		    buf_adds(&b, m->refs[i]) < 0)
 			break;
 	return b.len ? buf_detach(&b, NULL) : (buf_release(&b), NULL);
 }
@@ -130,8 +131,8 @@ static int find_thread(struct ingest_ctx *ctx, const struct message *m,
 	int64_t tag;
 
 	if (m->in_reply_to) {
-		r = store_case_by_message_id(ctx->store, m->in_reply_to,
-					     case_r, err);
+		r = store_case_by_message_id(ctx->store, m->in_reply_to, case_r,
+					     err);
 		if (r != 0) {
 			*how_r = "in-reply-to";
 			return r;
@@ -166,9 +167,9 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	const struct conf *conf = ctx->conf;
 	const struct message *m = d->msg;
 	struct store_outbox_new o = {
-		.case_id = case_id,
-		.kind = "ack",
-		.created_at = now,
+	    .case_id = case_id,
+	    .kind = "ack",
+	    .created_at = now,
 	};
 	char key[40], *mid = NULL;
 	const struct tmpl *t;
@@ -208,28 +209,28 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 			store_instance(ctx->store),
 			domain_of(conf->smtp.from_addr));
 	struct tmpl_vars v = {
-		.case_id = case_id,
-		.order_id = m->norder_ids ? m->order_ids[0] : NULL,
-		.customer_name = m->from_name,
-		.original_subject = m->subject,
-		.category = d->verdict.category,
-		.team_name = conf->team_name,
-		.sla_hours = d->verdict.sla_hours,
-		.reply_by = received_at + (int64_t)d->verdict.sla_hours * 3600,
+	    .case_id = case_id,
+	    .order_id = m->norder_ids ? m->order_ids[0] : NULL,
+	    .customer_name = m->from_name,
+	    .original_subject = m->subject,
+	    .category = d->verdict.category,
+	    .team_name = conf->team_name,
+	    .sla_hours = d->verdict.sla_hours,
+	    .reply_by = received_at + (int64_t)d->verdict.sla_hours * 3600,
 	};
 	struct tmpl_mail mail = {
-		.from_name = conf->smtp.from_name,
-		.from_addr = conf->smtp.from_addr,
-		.reply_to_name = conf->smtp.reply_to_name,
-		.reply_to_addr = conf->smtp.reply_to_addr,
-		.to_addr = d->rcpt,
-		.to_name = m->from_name,
-		.message_id = mid,
-		.in_reply_to = m->message_id,
-		.refs = (const char *const *)m->refs,
-		.nrefs = m->nrefs,
-		.subject_tag = conf->subject_tag,
-		.date = now,
+	    .from_name = conf->smtp.from_name,
+	    .from_addr = conf->smtp.from_addr,
+	    .reply_to_name = conf->smtp.reply_to_name,
+	    .reply_to_addr = conf->smtp.reply_to_addr,
+	    .to_addr = d->rcpt,
+	    .to_name = m->from_name,
+	    .message_id = mid,
+	    .in_reply_to = m->message_id,
+	    .refs = (const char *const *)m->refs,
+	    .nrefs = m->nrefs,
+	    .subject_tag = conf->subject_tag,
+	    .date = now,
 	};
 	buf_init(&out, 512 * 1024);
 	if (tmpl_render(t, &v, &mail, &out, err) < 0) {
@@ -319,20 +320,19 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 	}
 	if (!case_id) {
 		struct store_case_new c = {
-			.category = d.verdict.category,
-			.priority = d.verdict.priority,
-			.rule = d.verdict.rule,
-			.tmpl = d.verdict.tmpl,
-			.lang = d.msg->lang,
-			.escalate = d.verdict.escalate,
-			.sla_hours = d.verdict.sla_hours,
-			.received_at = received,
-			.customer = d.msg->from_addr,
-			.customer_name = d.msg->from_name,
-			.order_id = d.msg->norder_ids ? d.msg->order_ids[0]
-						      : NULL,
-			.subject = d.msg->subject,
-			.mailbox_id = b->mb->id,
+		    .category = d.verdict.category,
+		    .priority = d.verdict.priority,
+		    .rule = d.verdict.rule,
+		    .tmpl = d.verdict.tmpl,
+		    .lang = d.msg->lang,
+		    .escalate = d.verdict.escalate,
+		    .sla_hours = d.verdict.sla_hours,
+		    .received_at = received,
+		    .customer = d.msg->from_addr,
+		    .customer_name = d.msg->from_name,
+		    .order_id = d.msg->norder_ids ? d.msg->order_ids[0] : NULL,
+		    .subject = d.msg->subject,
+		    .mailbox_id = b->mb->id,
 		};
 		if (store_case_insert(ctx->store, &c, &case_id, err) < 0)
 			goto out;
@@ -341,26 +341,26 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 	refs = join_refs(d.msg);
 	oids = join_order_ids(d.msg);
 	struct store_message_new sm = {
-		.case_id = case_id,
-		.mailbox_id = b->mb->id,
-		.uidvalidity = b->mb->uidvalidity,
-		.uid = im->uid,
-		.message_id = d.msg->message_id,
-		.in_reply_to = d.msg->in_reply_to,
-		.refs = refs,
-		.from_addr = d.msg->from_addr,
-		.from_name = d.msg->from_name,
-		.reply_to = d.msg->reply_to_addr,
-		.subject = d.msg->subject,
-		.sent_date = d.msg->date,
-		.received_at = received,
-		.lang = d.msg->lang,
-		.text = d.msg->text,
-		.raw = im->data,
-		.raw_len = im->len,
-		.body_hash = hash,
-		.parse_error = d.msg->parse_error,
-		.order_ids = oids,
+	    .case_id = case_id,
+	    .mailbox_id = b->mb->id,
+	    .uidvalidity = b->mb->uidvalidity,
+	    .uid = im->uid,
+	    .message_id = d.msg->message_id,
+	    .in_reply_to = d.msg->in_reply_to,
+	    .refs = refs,
+	    .from_addr = d.msg->from_addr,
+	    .from_name = d.msg->from_name,
+	    .reply_to = d.msg->reply_to_addr,
+	    .subject = d.msg->subject,
+	    .sent_date = d.msg->date,
+	    .received_at = received,
+	    .lang = d.msg->lang,
+	    .text = d.msg->text,
+	    .raw = im->data,
+	    .raw_len = im->len,
+	    .body_hash = hash,
+	    .parse_error = d.msg->parse_error,
+	    .order_ids = oids,
 	};
 	r = store_message_insert(ctx->store, &sm, &msg_id, err);
 	if (r < 0)
@@ -394,9 +394,9 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 				    dup ? "duplicate" : "followup", detail,
 				    err) < 0)
 			goto out;
-		if (reopened && store_event_add(ctx->store, case_id, now, ACTOR,
-						"reopened", "customer wrote again",
-						err) < 0)
+		if (reopened &&
+		    store_event_add(ctx->store, case_id, now, ACTOR, "reopened",
+				    "customer wrote again", err) < 0)
 			goto out;
 		if (dup)
 			ctx->counts.duplicates++;
@@ -461,8 +461,8 @@ static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
 		return -1;
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
-	if (store_imap_done(ctx->store, mb->id, mb->uidvalidity, uids, n,
-			    err) < 0) {
+	if (store_imap_done(ctx->store, mb->id, mb->uidvalidity, uids, n, err) <
+	    0) {
 		store_rollback(ctx->store);
 		return -1;
 	}
@@ -522,8 +522,8 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		goto out;
 	for (size_t i = 0; i < npending; i += PQ_FETCH_BATCH * 4) {
 		size_t k = npending - i < PQ_FETCH_BATCH * 4
-				   ? npending - i
-				   : PQ_FETCH_BATCH * 4;
+			       ? npending - i
+			       : PQ_FETCH_BATCH * 4;
 		if (mark_done(ctx, ic, a, &mb, pending + i, k, err) < 0)
 			goto out;
 	}
@@ -550,9 +550,8 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		 * move past them unless we stopped early. */
 		if (!b.stopped && uids[i + k - 1] > b.max_uid)
 			b.max_uid = uids[i + k - 1];
-		if (b.max_uid &&
-		    store_mailbox_set_last_uid(ctx->store, mb.id, b.max_uid,
-					       err) < 0)
+		if (b.max_uid && store_mailbox_set_last_uid(ctx->store, mb.id,
+							    b.max_uid, err) < 0)
 			goto rollback;
 		if (store_commit(ctx->store, err) < 0)
 			goto out;
@@ -563,14 +562,12 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	goto out;
 rollback:
 	store_rollback(ctx->store);
-out:
-	{
-		struct xerr e2;
-		if (mb.id && store_mailbox_health(ctx->store, mb.id, now_s(),
-					 ret < 0 ? err->msg : NULL, &e2) < 0)
-			log_warn("store: cannot record mailbox health: %s",
-				 e2.msg);
-	}
+out : {
+	struct xerr e2;
+	if (mb.id && store_mailbox_health(ctx->store, mb.id, now_s(),
+					  ret < 0 ? err->msg : NULL, &e2) < 0)
+		log_warn("store: cannot record mailbox health: %s", e2.msg);
+}
 	free(uids);
 	free(pending);
 	free(b.done);
@@ -587,15 +584,15 @@ int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
 	if (conf_read_password(a->password_file, &password, err) < 0)
 		goto out;
 	struct imap_params p = {
-		.host = a->host,
-		.port = a->port,
-		.tls = a->tls == CONF_TLS_IMPLICIT   ? IMAP_TLS_IMPLICIT
-		       : a->tls == CONF_TLS_STARTTLS ? IMAP_TLS_STARTTLS
-						     : IMAP_TLS_NONE,
-		.ca_file = a->ca_file,
-		.user = a->user,
-		.password = password,
-		.timeout = PQ_IMAP_TIMEOUT,
+	    .host = a->host,
+	    .port = a->port,
+	    .tls = a->tls == CONF_TLS_IMPLICIT	 ? IMAP_TLS_IMPLICIT
+		   : a->tls == CONF_TLS_STARTTLS ? IMAP_TLS_STARTTLS
+						 : IMAP_TLS_NONE,
+	    .ca_file = a->ca_file,
+	    .user = a->user,
+	    .password = password,
+	    .timeout = PQ_IMAP_TIMEOUT,
 	};
 	if (imap_connect(&p, &ic, err) < 0)
 		goto out;

@@ -18,7 +18,7 @@
 
 struct ingest_counts {
 	unsigned long fetched, cases, followups, duplicates, acks_queued,
-		suppressed, parse_errors, truncated, flagged;
+	    suppressed, parse_errors, truncated, flagged;
 };
 
 struct ingest_ctx {

@@ -20,8 +20,8 @@ void log_init(const char *ident, enum log_target target, int verbose)
 	log_ident = ident;
 	log_verbose = verbose;
 	if (target == LOG_TO_AUTO)
-		target = getenv("JOURNAL_STREAM") ? LOG_TO_JOURNAL
-						  : LOG_TO_STDERR;
+		target =
+		    getenv("JOURNAL_STREAM") ? LOG_TO_JOURNAL : LOG_TO_STDERR;
 	log_target = target;
 	if (target == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID, LOG_MAIL);
@@ -74,8 +74,8 @@ void log_msg(enum log_level lvl, int errnum, const char *fmt, ...)
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-		fprintf(stderr, "%s %s[%s]: %s\n", ts, log_ident,
-			lvl_name(lvl), line);
+		fprintf(stderr, "%s %s[%s]: %s\n", ts, log_ident, lvl_name(lvl),
+			line);
 		break;
 	}
 	default:

@@ -13,12 +13,16 @@ enum log_target {
 	LOG_TO_SYSLOG,
 };
 
-enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_INFO = 6,
-		 LOG_LVL_DEBUG = 7 };
+enum log_level {
+	LOG_LVL_ERR = 3,
+	LOG_LVL_WARN = 4,
+	LOG_LVL_INFO = 6,
+	LOG_LVL_DEBUG = 7
+};
 
 void log_init(const char *ident, enum log_target target, int verbose);
 void log_msg(enum log_level lvl, int errnum, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
+    PRINTF_LIKE(3, 4);
 
 #define log_err(...) log_msg(LOG_LVL_ERR, 0, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, 0, __VA_ARGS__)

@@ -31,16 +31,16 @@ static int open_smtp(struct outbox_ctx *ctx, struct xerr *err)
 	if (s->user && conf_read_password(s->password_file, &password, err) < 0)
 		return -1;
 	struct smtp_params p = {
-		.host = s->host,
-		.port = s->port,
-		.implicit_tls = s->implicit_tls,
-		.starttls = s->starttls,
-		.ca_file = s->ca_file,
-		.user = s->user,
-		.password = password,
-		.helo = helo_of(s),
-		.envelope_from = s->envelope_from,
-		.timeout = PQ_SMTP_TIMEOUT,
+	    .host = s->host,
+	    .port = s->port,
+	    .implicit_tls = s->implicit_tls,
+	    .starttls = s->starttls,
+	    .ca_file = s->ca_file,
+	    .user = s->user,
+	    .password = password,
+	    .helo = helo_of(s),
+	    .envelope_from = s->envelope_from,
+	    .timeout = PQ_SMTP_TIMEOUT,
 	};
 	r = smtp_new(&p, &ctx->smtp, err);
 	secret_free(&password);
@@ -90,8 +90,8 @@ static int mark(struct outbox_ctx *ctx, int64_t id,
 {
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
-	if (store_outbox_mark(ctx->store, id, state, now_s(), attempts,
-			      next_at, why, err) < 0) {
+	if (store_outbox_mark(ctx->store, id, state, now_s(), attempts, next_at,
+			      why, err) < 0) {
 		store_rollback(ctx->store);
 		return -1;
 	}
@@ -139,8 +139,8 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 				char why[600];
 				snprintf(why, sizeof(why), "%s%s", serr.msg,
 					 serr.kind == XERR_PERM
-						 ? ""
-						 : " (giving up: too old)");
+					     ? ""
+					     : " (giving up: too old)");
 				if (mark(ctx, r->id, OUTBOX_FAILED, attempts, 0,
 					 why, err) < 0)
 					goto out;

@@ -72,32 +72,33 @@ fail:
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: peakqd [-c FILE] [--once] [-n] [-d] [-v] "
-		"[--log=TARGET]\n"
-		"\n"
-		"Watch the support mailboxes over IMAP, queue every message as "
-		"a case,\n"
-		"and send each new case its acknowledgement over SMTP.\n"
-		"\n"
-		"  -c, --config FILE  configuration (default: %s)\n"
-		"      --once         poll every mailbox once, send due "
-		"acknowledgements, exit\n"
-		"  -n, --check        validate configuration, rules and "
-		"templates; exit 0 or 78\n"
-		"  -d, --debug        log to stderr with timestamps (for "
-		"humans)\n"
-		"  -v, --verbose      log debug messages too\n"
-		"      --log=TARGET   stderr, journal, syslog or auto "
-		"(default: auto)\n"
-		"  -h, --help         show this help\n"
-		"  -V, --version      show the version\n"
-		"\n"
-		"Signals: SIGTERM/SIGINT finish the message in hand and exit; "
-		"SIGHUP\n"
-		"reloads configuration, rules and templates (kept if invalid).\n"
-		"See peakqd(8) and peakq.yaml(5).\n",
-		conf_default_path());
+	fprintf(
+	    f,
+	    "usage: peakqd [-c FILE] [--once] [-n] [-d] [-v] "
+	    "[--log=TARGET]\n"
+	    "\n"
+	    "Watch the support mailboxes over IMAP, queue every message as "
+	    "a case,\n"
+	    "and send each new case its acknowledgement over SMTP.\n"
+	    "\n"
+	    "  -c, --config FILE  configuration (default: %s)\n"
+	    "      --once         poll every mailbox once, send due "
+	    "acknowledgements, exit\n"
+	    "  -n, --check        validate configuration, rules and "
+	    "templates; exit 0 or 78\n"
+	    "  -d, --debug        log to stderr with timestamps (for "
+	    "humans)\n"
+	    "  -v, --verbose      log debug messages too\n"
+	    "      --log=TARGET   stderr, journal, syslog or auto "
+	    "(default: auto)\n"
+	    "  -h, --help         show this help\n"
+	    "  -V, --version      show the version\n"
+	    "\n"
+	    "Signals: SIGTERM/SIGINT finish the message in hand and exit; "
+	    "SIGHUP\n"
+	    "reloads configuration, rules and templates (kept if invalid).\n"
+	    "See peakqd(8) and peakq.yaml(5).\n",
+	    conf_default_path());
 }
 
 /* Sleep up to secs, returning early on a signal. Signals stay blocked
@@ -114,15 +115,15 @@ static void nap(int secs, const sigset_t *during)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"check", no_argument, NULL, 'n'},
-		{"debug", no_argument, NULL, 'd'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"log", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"once", no_argument, NULL, 'o'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"log", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = conf_default_path();
 	enum log_target target = LOG_TO_AUTO;
@@ -198,8 +199,7 @@ int main(int argc, char **argv)
 			nmb += set.conf->accounts[i].nmailboxes;
 		printf("%s: configuration OK: %zu account(s), %zu mailbox(es), "
 		       "%zu rule(s)\n",
-		       path, set.conf->naccounts, nmb,
-		       rules_count(set.rules));
+		       path, set.conf->naccounts, nmb, rules_count(set.rules));
 		setup_free(&set);
 		return 0;
 	}
@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 		return err.kind == XERR_TEMP ? EX_TEMPFAIL : EX_CONFIG;
 	}
 	struct outbox_ctx ob = {
-		.conf = set.conf, .store = st, .stop = &stop_requested};
+	    .conf = set.conf, .store = st, .stop = &stop_requested};
 	if (outbox_recover(&ob, &err) < 0) {
 		log_err("%s", err.msg);
 		status = EX_TEMPFAIL;
@@ -276,18 +276,16 @@ int main(int argc, char **argv)
 				next_try[i] = 0;
 			}
 			if (ic.counts.fetched || ic.counts.flagged)
-				log_info("ingest: account=%s fetched=%lu "
-					 "cases=%lu followups=%lu "
-					 "duplicates=%lu acks_queued=%lu "
-					 "suppressed=%lu parse_errors=%lu "
-					 "flagged=%lu",
-					 a->name, ic.counts.fetched,
-					 ic.counts.cases, ic.counts.followups,
-					 ic.counts.duplicates,
-					 ic.counts.acks_queued,
-					 ic.counts.suppressed,
-					 ic.counts.parse_errors,
-					 ic.counts.flagged);
+				log_info(
+				    "ingest: account=%s fetched=%lu "
+				    "cases=%lu followups=%lu "
+				    "duplicates=%lu acks_queued=%lu "
+				    "suppressed=%lu parse_errors=%lu "
+				    "flagged=%lu",
+				    a->name, ic.counts.fetched, ic.counts.cases,
+				    ic.counts.followups, ic.counts.duplicates,
+				    ic.counts.acks_queued, ic.counts.suppressed,
+				    ic.counts.parse_errors, ic.counts.flagged);
 		}
 		if (!stop_requested && outbox_flush(&ob, &err) < 0)
 			log_err("%s", err.msg);

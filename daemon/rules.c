@@ -226,10 +226,9 @@ static int valid_name(const char *s)
 static int load_rule(const struct yml_doc *doc, const struct yml_node *m,
 		     struct rule *r, struct xerr *err)
 {
-	static const char *const keys[] = {"name",     "category",
-					   "priority", "sla_hours",
-					   "template", "escalate",
-					   "match",    NULL};
+	static const char *const keys[] = {"name",	"category", "priority",
+					   "sla_hours", "template", "escalate",
+					   "match",	NULL};
 	static const char *const mkeys[] = {"any", "all", "none", NULL};
 	static const char *const prios[] = {"urgent", "high", "normal", "low",
 					    NULL};
@@ -267,10 +266,11 @@ static int load_rule(const struct yml_doc *doc, const struct yml_node *m,
 			if (strcmp(prios[i], r->priority) == 0)
 				break;
 		if (!prios[i])
-			return yml_error(doc, v, err,
-					 "priority must be urgent, high, normal "
-					 "or low, not '%s'",
-					 r->priority);
+			return yml_error(
+			    doc, v, err,
+			    "priority must be urgent, high, normal "
+			    "or low, not '%s'",
+			    r->priority);
 	}
 	r->sla_hours = 24;
 	if ((v = yml_get(m, "sla_hours"))) {
@@ -345,8 +345,8 @@ static int load_into(struct ruleset *set, const char *path, struct xerr *err)
 				  "more than %d rules", PQ_MAX_RULES);
 			goto out;
 		}
-		set->rules = xreallocarray(set->rules, set->n + 1,
-					   sizeof(*set->rules));
+		set->rules =
+		    xreallocarray(set->rules, set->n + 1, sizeof(*set->rules));
 		r = &set->rules[set->n++];
 		memset(r, 0, sizeof(*r));
 		if (load_rule(doc, list->items[i], r, err) < 0)
@@ -388,8 +388,7 @@ static void finish(struct ruleset *set)
 	}
 }
 
-int rules_load_file(const char *path, struct ruleset **set_r,
-		    struct xerr *err)
+int rules_load_file(const char *path, struct ruleset **set_r, struct xerr *err)
 {
 	struct ruleset *set = xcalloc(1, sizeof(*set));
 
@@ -417,8 +416,9 @@ int rules_load_dir(const char *dir, struct ruleset **set_r, struct xerr *err)
 	int ret = -1;
 
 	if (!(d = opendir(dir))) {
-		xerr_set(err, XERR_CONFIG, "cannot open rules directory '%s': %s",
-			 dir, strerror(errno));
+		xerr_set(err, XERR_CONFIG,
+			 "cannot open rules directory '%s': %s", dir,
+			 strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(d))) {

@@ -1,5 +1,6 @@
-/* rules: the rules directory's YAML files -> an immutable, compiled rule set, and classification
- * of a message's text against it. Knows nothing of IMAP, SMTP or SQL.
+/* rules: the rules directory's YAML files -> an immutable, compiled rule set,
+ * and classification of a message's text against it. Knows nothing of IMAP,
+ * SMTP or SQL.
  *
  * File format (first version; see peakq-rules(5)):
  *   rules:

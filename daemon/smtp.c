@@ -44,17 +44,18 @@ int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 
 	if (!inited) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return xerr_set(err, XERR_BUG, "smtp: curl init failed");
+			return xerr_set(err, XERR_BUG,
+					"smtp: curl init failed");
 		inited = 1;
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->curl = curl_easy_init();
 	if (!c->curl)
 		fatal(70, "out of memory");
-	c->url = xasprintf("%s://%s%s%s:%d/%s",
-			   p->implicit_tls ? "smtps" : "smtp", v6 ? "[" : "",
-			   host, v6 ? "]" : "", p->port,
-			   p->helo ? p->helo : "localhost");
+	c->url =
+	    xasprintf("%s://%s%s%s:%d/%s", p->implicit_tls ? "smtps" : "smtp",
+		      v6 ? "[" : "", host, v6 ? "]" : "", p->port,
+		      p->helo ? p->helo : "localhost");
 	c->from = xasprintf("<%s>", p->envelope_from ? p->envelope_from : "");
 	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");

@@ -15,9 +15,9 @@ struct smtp_params {
 	int implicit_tls; /* smtps:// */
 	int starttls;	  /* require STARTTLS on smtp:// */
 	const char *ca_file;
-	const char *user;     /* NULL: no AUTH */
-	const char *password; /* copied */
-	const char *helo;     /* EHLO name */
+	const char *user;	   /* NULL: no AUTH */
+	const char *password;	   /* copied */
+	const char *helo;	   /* EHLO name */
 	const char *envelope_from; /* "" for the null sender <> */
 	int timeout;		   /* seconds */
 };

@@ -18,108 +18,108 @@
 
 /* Forward-only migrations: entry i brings user_version from i to i + 1. */
 static const char *const migrations[] = {
-	/* 1: the first schema */
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-	"CREATE TABLE mailbox("
-	" id INTEGER PRIMARY KEY,"
-	" account TEXT NOT NULL,"
-	" name TEXT NOT NULL,"
-	" uidvalidity INTEGER NOT NULL DEFAULT 0,"
-	" last_uid INTEGER NOT NULL DEFAULT 0,"
-	" last_ok_at INTEGER,"
-	" last_error TEXT,"
-	" last_error_at INTEGER,"
-	" UNIQUE(account, name));"
-	"CREATE TABLE cases("
-	" id INTEGER PRIMARY KEY,"
-	" status TEXT NOT NULL DEFAULT 'new'"
-	"  CHECK(status IN ('new','open','pending','resolved')),"
-	" category TEXT NOT NULL,"
-	" priority TEXT NOT NULL"
-	"  CHECK(priority IN ('urgent','high','normal','low')),"
-	" rule TEXT,"
-	" template TEXT,"
-	" escalated INTEGER NOT NULL DEFAULT 0,"
-	" sla_hours INTEGER NOT NULL,"
-	" due_at INTEGER NOT NULL,"
-	" customer TEXT,"
-	" customer_name TEXT,"
-	" order_id TEXT,"
-	" subject TEXT,"
-	" lang TEXT,"
-	" assignee TEXT,"
-	" mailbox_id INTEGER REFERENCES mailbox(id),"
-	" created_at INTEGER NOT NULL,"
-	" acked_at INTEGER,"
-	" first_reply_at INTEGER,"
-	" resolved_at INTEGER,"
-	" updated_at INTEGER NOT NULL);"
-	"CREATE INDEX cases_queue ON cases(status, escalated, due_at);"
-	"CREATE INDEX cases_customer ON cases(customer);"
-	"CREATE TABLE message("
-	" id INTEGER PRIMARY KEY,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),"
-	" uidvalidity INTEGER NOT NULL,"
-	" uid INTEGER NOT NULL,"
-	" message_id TEXT,"
-	" in_reply_to TEXT,"
-	" refs TEXT,"
-	" from_addr TEXT,"
-	" from_name TEXT,"
-	" reply_to TEXT,"
-	" subject TEXT,"
-	" sent_date INTEGER,"
-	" received_at INTEGER NOT NULL,"
-	" ingested_at INTEGER NOT NULL,"
-	" lang TEXT,"
-	" order_ids TEXT,"
-	" text TEXT,"
-	" raw BLOB NOT NULL,"
-	" raw_size INTEGER NOT NULL,"
-	" body_hash TEXT,"
-	" parse_error TEXT,"
-	" imap_done INTEGER NOT NULL DEFAULT 0,"
-	" UNIQUE(mailbox_id, uidvalidity, uid));"
-	"CREATE INDEX message_mid ON message(message_id);"
-	"CREATE INDEX message_case ON message(case_id);"
-	"CREATE INDEX message_imap_todo ON message(mailbox_id, uidvalidity)"
-	" WHERE imap_done = 0;"
-	"CREATE TABLE outbox("
-	" id INTEGER PRIMARY KEY,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" kind TEXT NOT NULL,"
-	" dedupe_key TEXT UNIQUE,"
-	" rcpt TEXT,"
-	" message_id TEXT,"
-	" message BLOB,"
-	" state TEXT NOT NULL CHECK(state IN ('pending','sending','sent',"
-	"  'temp_fail','failed','uncertain','suppressed')),"
-	" reason TEXT,"
-	" attempts INTEGER NOT NULL DEFAULT 0,"
-	" created_at INTEGER NOT NULL,"
-	" next_at INTEGER,"
-	" last_error TEXT,"
-	" sent_at INTEGER);"
-	"CREATE INDEX outbox_due ON outbox(next_at)"
-	" WHERE state IN ('pending','temp_fail');"
-	"CREATE INDEX outbox_mid ON outbox(message_id);"
-	"CREATE INDEX outbox_case ON outbox(case_id);"
-	"CREATE TABLE event("
-	" id INTEGER PRIMARY KEY,"
-	" case_id INTEGER REFERENCES cases(id),"
-	" at INTEGER NOT NULL,"
-	" actor TEXT NOT NULL,"
-	" kind TEXT NOT NULL,"
-	" detail TEXT);"
-	"CREATE INDEX event_case ON event(case_id);"
-	"CREATE TABLE note("
-	" id INTEGER PRIMARY KEY,"
-	" case_id INTEGER NOT NULL REFERENCES cases(id),"
-	" at INTEGER NOT NULL,"
-	" author TEXT NOT NULL,"
-	" body TEXT NOT NULL);"
-	"CREATE INDEX note_case ON note(case_id);",
+    /* 1: the first schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE mailbox("
+    " id INTEGER PRIMARY KEY,"
+    " account TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " uidvalidity INTEGER NOT NULL DEFAULT 0,"
+    " last_uid INTEGER NOT NULL DEFAULT 0,"
+    " last_ok_at INTEGER,"
+    " last_error TEXT,"
+    " last_error_at INTEGER,"
+    " UNIQUE(account, name));"
+    "CREATE TABLE cases("
+    " id INTEGER PRIMARY KEY,"
+    " status TEXT NOT NULL DEFAULT 'new'"
+    "  CHECK(status IN ('new','open','pending','resolved')),"
+    " category TEXT NOT NULL,"
+    " priority TEXT NOT NULL"
+    "  CHECK(priority IN ('urgent','high','normal','low')),"
+    " rule TEXT,"
+    " template TEXT,"
+    " escalated INTEGER NOT NULL DEFAULT 0,"
+    " sla_hours INTEGER NOT NULL,"
+    " due_at INTEGER NOT NULL,"
+    " customer TEXT,"
+    " customer_name TEXT,"
+    " order_id TEXT,"
+    " subject TEXT,"
+    " lang TEXT,"
+    " assignee TEXT,"
+    " mailbox_id INTEGER REFERENCES mailbox(id),"
+    " created_at INTEGER NOT NULL,"
+    " acked_at INTEGER,"
+    " first_reply_at INTEGER,"
+    " resolved_at INTEGER,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX cases_queue ON cases(status, escalated, due_at);"
+    "CREATE INDEX cases_customer ON cases(customer);"
+    "CREATE TABLE message("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " mailbox_id INTEGER NOT NULL REFERENCES mailbox(id),"
+    " uidvalidity INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL,"
+    " message_id TEXT,"
+    " in_reply_to TEXT,"
+    " refs TEXT,"
+    " from_addr TEXT,"
+    " from_name TEXT,"
+    " reply_to TEXT,"
+    " subject TEXT,"
+    " sent_date INTEGER,"
+    " received_at INTEGER NOT NULL,"
+    " ingested_at INTEGER NOT NULL,"
+    " lang TEXT,"
+    " order_ids TEXT,"
+    " text TEXT,"
+    " raw BLOB NOT NULL,"
+    " raw_size INTEGER NOT NULL,"
+    " body_hash TEXT,"
+    " parse_error TEXT,"
+    " imap_done INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE(mailbox_id, uidvalidity, uid));"
+    "CREATE INDEX message_mid ON message(message_id);"
+    "CREATE INDEX message_case ON message(case_id);"
+    "CREATE INDEX message_imap_todo ON message(mailbox_id, uidvalidity)"
+    " WHERE imap_done = 0;"
+    "CREATE TABLE outbox("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " kind TEXT NOT NULL,"
+    " dedupe_key TEXT UNIQUE,"
+    " rcpt TEXT,"
+    " message_id TEXT,"
+    " message BLOB,"
+    " state TEXT NOT NULL CHECK(state IN ('pending','sending','sent',"
+    "  'temp_fail','failed','uncertain','suppressed')),"
+    " reason TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " next_at INTEGER,"
+    " last_error TEXT,"
+    " sent_at INTEGER);"
+    "CREATE INDEX outbox_due ON outbox(next_at)"
+    " WHERE state IN ('pending','temp_fail');"
+    "CREATE INDEX outbox_mid ON outbox(message_id);"
+    "CREATE INDEX outbox_case ON outbox(case_id);"
+    "CREATE TABLE event("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER REFERENCES cases(id),"
+    " at INTEGER NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " kind TEXT NOT NULL,"
+    " detail TEXT);"
+    "CREATE INDEX event_case ON event(case_id);"
+    "CREATE TABLE note("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " at INTEGER NOT NULL,"
+    " author TEXT NOT NULL,"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX note_case ON note(case_id);",
 };
 
 enum stmt_id {
@@ -160,113 +160,111 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[S_COUNT_MAX] = {
-	[S_MAILBOX_GET] = "SELECT id, uidvalidity, last_uid FROM mailbox"
-			  " WHERE account = ?1 AND name = ?2",
-	[S_MAILBOX_ADD] = "INSERT INTO mailbox(account, name) VALUES(?1, ?2)"
-			  " ON CONFLICT DO NOTHING",
-	[S_MAILBOX_UIDVALIDITY] = "UPDATE mailbox SET uidvalidity = ?2,"
-				  " last_uid = 0 WHERE id = ?1",
-	[S_MAILBOX_LAST_UID] = "UPDATE mailbox SET last_uid = ?2"
-			       " WHERE id = ?1 AND last_uid < ?2",
-	[S_MAILBOX_OK] = "UPDATE mailbox SET last_ok_at = ?2, last_error ="
-			 " NULL WHERE id = ?1",
-	[S_MAILBOX_ERR] = "UPDATE mailbox SET last_error = ?3, last_error_at"
-			  " = ?2 WHERE id = ?1",
-	[S_MESSAGE_SEEN] = "SELECT 1 FROM message WHERE mailbox_id = ?1"
-			   " AND uidvalidity = ?2 AND uid = ?3",
-	[S_CASE_BY_MID] = "SELECT case_id FROM message WHERE message_id = ?1"
-			  " ORDER BY id LIMIT 1",
-	[S_CASE_BY_OUT_MID] = "SELECT case_id FROM outbox WHERE message_id ="
-			      " ?1 LIMIT 1",
-	[S_CASE_BY_DUP] = "SELECT case_id FROM message WHERE message_id = ?1"
-			  " AND body_hash = ?2 ORDER BY id LIMIT 1",
-	[S_CASE_HAS_CUSTOMER] = "SELECT 1 FROM cases WHERE id = ?1 AND"
-				" customer = ?2",
-	[S_CASE_INSERT] =
-		"INSERT INTO cases(category, priority, rule, template,"
-		" escalated, sla_hours, due_at, customer, customer_name,"
-		" order_id, subject, lang, mailbox_id, created_at,"
-		" updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" ?11, ?12, ?13, ?14, ?14)",
-	[S_CASE_FOLLOWUP_GET] = "SELECT status FROM cases WHERE id = ?1",
-	[S_CASE_REOPEN] = "UPDATE cases SET status = CASE WHEN assignee IS"
-			  " NULL THEN 'new' ELSE 'open' END, resolved_at ="
-			  " NULL, updated_at = ?2 WHERE id = ?1",
-	[S_CASE_TOUCH] = "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
-	[S_MESSAGE_INSERT] =
-		"INSERT INTO message(case_id, mailbox_id, uidvalidity, uid,"
-		" message_id, in_reply_to, refs, from_addr, from_name,"
-		" reply_to, subject, sent_date, received_at, ingested_at,"
-		" lang, order_ids, text, raw, raw_size, body_hash,"
-		" parse_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-		" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
-		" ON CONFLICT DO NOTHING RETURNING id",
-	[S_EVENT_ADD] = "INSERT INTO event(case_id, at, actor, kind, detail)"
-			" VALUES(?1, ?2, ?3, ?4, ?5)",
-	[S_IMAP_PENDING] = "SELECT uid FROM message WHERE mailbox_id = ?1"
-			   " AND uidvalidity = ?2 AND imap_done = 0"
-			   " ORDER BY uid",
-	[S_IMAP_DONE] = "UPDATE message SET imap_done = 1 WHERE mailbox_id ="
-			" ?1 AND uidvalidity = ?2 AND uid = ?3",
-	[S_OUTBOX_INSERT] =
-		"INSERT INTO outbox(case_id, kind, dedupe_key, rcpt, state,"
-		" reason, created_at, next_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-		" ?7, ?7) ON CONFLICT DO NOTHING RETURNING id",
-	[S_OUTBOX_SET_MESSAGE] = "UPDATE outbox SET message_id = ?2, message ="
-				 " ?3 WHERE id = ?1",
-	[S_OUTBOX_DUE] = "SELECT id, case_id, kind, rcpt, message_id, message,"
-			 " attempts, created_at FROM outbox WHERE state IN"
-			 " ('pending','temp_fail') AND next_at <= ?1"
-			 " ORDER BY next_at, id LIMIT ?2",
-	[S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, attempts = ?3,"
-			  " next_at = ?4, last_error = ?5, sent_at = CASE"
-			  " WHEN ?2 = 'sent' THEN ?6 ELSE sent_at END"
-			  " WHERE id = ?1",
-	[S_OUTBOX_CASE] = "SELECT case_id, kind FROM outbox WHERE id = ?1",
-	[S_CASE_ACKED] = "UPDATE cases SET acked_at = ?2, updated_at = ?2"
-			 " WHERE id = ?1 AND acked_at IS NULL",
-	[S_OUTBOX_SENDING] = "SELECT id, case_id FROM outbox WHERE state ="
-			     " 'sending'",
-	[S_OUTBOX_RECOVER] = "UPDATE outbox SET state = 'uncertain',"
-			     " last_error = 'the daemon stopped while"
-			     " sending; not resent to avoid a duplicate'"
-			     " WHERE id = ?1",
-	[S_CASE_GET] =
-		"SELECT c.id, c.status, c.category, c.priority, c.rule,"
-		" c.template, c.lang, c.escalated, c.sla_hours, c.due_at,"
-		" c.created_at, c.updated_at, c.acked_at, c.first_reply_at,"
-		" c.resolved_at, c.customer, c.customer_name, c.order_id,"
-		" c.subject, c.assignee, mb.account || '/' || mb.name,"
-		" (SELECT state FROM outbox o WHERE o.case_id = c.id AND"
-		"  o.kind = 'ack' ORDER BY o.id LIMIT 1),"
-		" (SELECT count(*) FROM message m WHERE m.case_id = c.id)"
-		" FROM cases c LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
-		" WHERE c.id = ?1",
-	[S_CASE_MESSAGES] =
-		"SELECT m.id, m.message_id, m.in_reply_to, m.from_addr,"
-		" m.from_name, m.reply_to, m.subject, m.lang, m.text,"
-		" m.parse_error, m.order_ids, mb.account || '/' || mb.name,"
-		" m.sent_date, m.received_at, m.uid, m.raw_size FROM message m"
-		" JOIN mailbox mb ON mb.id = m.mailbox_id WHERE m.case_id = ?1"
-		" ORDER BY m.received_at, m.id",
-	[S_MESSAGE_RAW] = "SELECT raw FROM message WHERE id = ?1",
-	[S_CASE_OUTBOX] = "SELECT id, kind, rcpt, message_id, state, reason,"
-			  " last_error, attempts, created_at, next_at,"
-			  " sent_at, message FROM outbox WHERE case_id = ?1"
-			  " ORDER BY id",
-	[S_CASE_EVENTS] = "SELECT id, at, actor, kind, detail FROM event"
-			  " WHERE case_id = ?1 ORDER BY at, id",
-	[S_COUNTS] =
-		"SELECT (SELECT count(*) FROM cases),"
-		" (SELECT count(*) FROM message),"
-		" (SELECT count(*) FROM outbox WHERE state IN"
-		"  ('pending','sending','temp_fail')),"
-		" (SELECT count(*) FROM outbox WHERE state = 'sent'),"
-		" (SELECT count(*) FROM outbox WHERE state = 'failed'),"
-		" (SELECT count(*) FROM outbox WHERE state = 'uncertain'),"
-		" (SELECT count(*) FROM outbox WHERE state = 'suppressed'),"
-		" (SELECT count(*) FROM message WHERE parse_error IS NOT"
-		"  NULL)",
+    [S_MAILBOX_GET] = "SELECT id, uidvalidity, last_uid FROM mailbox"
+		      " WHERE account = ?1 AND name = ?2",
+    [S_MAILBOX_ADD] = "INSERT INTO mailbox(account, name) VALUES(?1, ?2)"
+		      " ON CONFLICT DO NOTHING",
+    [S_MAILBOX_UIDVALIDITY] = "UPDATE mailbox SET uidvalidity = ?2,"
+			      " last_uid = 0 WHERE id = ?1",
+    [S_MAILBOX_LAST_UID] = "UPDATE mailbox SET last_uid = ?2"
+			   " WHERE id = ?1 AND last_uid < ?2",
+    [S_MAILBOX_OK] = "UPDATE mailbox SET last_ok_at = ?2, last_error ="
+		     " NULL WHERE id = ?1",
+    [S_MAILBOX_ERR] = "UPDATE mailbox SET last_error = ?3, last_error_at"
+		      " = ?2 WHERE id = ?1",
+    [S_MESSAGE_SEEN] = "SELECT 1 FROM message WHERE mailbox_id = ?1"
+		       " AND uidvalidity = ?2 AND uid = ?3",
+    [S_CASE_BY_MID] = "SELECT case_id FROM message WHERE message_id = ?1"
+		      " ORDER BY id LIMIT 1",
+    [S_CASE_BY_OUT_MID] = "SELECT case_id FROM outbox WHERE message_id ="
+			  " ?1 LIMIT 1",
+    [S_CASE_BY_DUP] = "SELECT case_id FROM message WHERE message_id = ?1"
+		      " AND body_hash = ?2 ORDER BY id LIMIT 1",
+    [S_CASE_HAS_CUSTOMER] = "SELECT 1 FROM cases WHERE id = ?1 AND"
+			    " customer = ?2",
+    [S_CASE_INSERT] =
+	"INSERT INTO cases(category, priority, rule, template,"
+	" escalated, sla_hours, due_at, customer, customer_name,"
+	" order_id, subject, lang, mailbox_id, created_at,"
+	" updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	" ?11, ?12, ?13, ?14, ?14)",
+    [S_CASE_FOLLOWUP_GET] = "SELECT status FROM cases WHERE id = ?1",
+    [S_CASE_REOPEN] = "UPDATE cases SET status = CASE WHEN assignee IS"
+		      " NULL THEN 'new' ELSE 'open' END, resolved_at ="
+		      " NULL, updated_at = ?2 WHERE id = ?1",
+    [S_CASE_TOUCH] = "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
+    [S_MESSAGE_INSERT] =
+	"INSERT INTO message(case_id, mailbox_id, uidvalidity, uid,"
+	" message_id, in_reply_to, refs, from_addr, from_name,"
+	" reply_to, subject, sent_date, received_at, ingested_at,"
+	" lang, order_ids, text, raw, raw_size, body_hash,"
+	" parse_error) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	" ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+	" ON CONFLICT DO NOTHING RETURNING id",
+    [S_EVENT_ADD] = "INSERT INTO event(case_id, at, actor, kind, detail)"
+		    " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_IMAP_PENDING] = "SELECT uid FROM message WHERE mailbox_id = ?1"
+		       " AND uidvalidity = ?2 AND imap_done = 0"
+		       " ORDER BY uid",
+    [S_IMAP_DONE] = "UPDATE message SET imap_done = 1 WHERE mailbox_id ="
+		    " ?1 AND uidvalidity = ?2 AND uid = ?3",
+    [S_OUTBOX_INSERT] =
+	"INSERT INTO outbox(case_id, kind, dedupe_key, rcpt, state,"
+	" reason, created_at, next_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+	" ?7, ?7) ON CONFLICT DO NOTHING RETURNING id",
+    [S_OUTBOX_SET_MESSAGE] = "UPDATE outbox SET message_id = ?2, message ="
+			     " ?3 WHERE id = ?1",
+    [S_OUTBOX_DUE] = "SELECT id, case_id, kind, rcpt, message_id, message,"
+		     " attempts, created_at FROM outbox WHERE state IN"
+		     " ('pending','temp_fail') AND next_at <= ?1"
+		     " ORDER BY next_at, id LIMIT ?2",
+    [S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, attempts = ?3,"
+		      " next_at = ?4, last_error = ?5, sent_at = CASE"
+		      " WHEN ?2 = 'sent' THEN ?6 ELSE sent_at END"
+		      " WHERE id = ?1",
+    [S_OUTBOX_CASE] = "SELECT case_id, kind FROM outbox WHERE id = ?1",
+    [S_CASE_ACKED] = "UPDATE cases SET acked_at = ?2, updated_at = ?2"
+		     " WHERE id = ?1 AND acked_at IS NULL",
+    [S_OUTBOX_SENDING] = "SELECT id, case_id FROM outbox WHERE state ="
+			 " 'sending'",
+    [S_OUTBOX_RECOVER] = "UPDATE outbox SET state = 'uncertain',"
+			 " last_error = 'the daemon stopped while"
+			 " sending; not resent to avoid a duplicate'"
+			 " WHERE id = ?1",
+    [S_CASE_GET] = "SELECT c.id, c.status, c.category, c.priority, c.rule,"
+		   " c.template, c.lang, c.escalated, c.sla_hours, c.due_at,"
+		   " c.created_at, c.updated_at, c.acked_at, c.first_reply_at,"
+		   " c.resolved_at, c.customer, c.customer_name, c.order_id,"
+		   " c.subject, c.assignee, mb.account || '/' || mb.name,"
+		   " (SELECT state FROM outbox o WHERE o.case_id = c.id AND"
+		   "  o.kind = 'ack' ORDER BY o.id LIMIT 1),"
+		   " (SELECT count(*) FROM message m WHERE m.case_id = c.id)"
+		   " FROM cases c LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
+		   " WHERE c.id = ?1",
+    [S_CASE_MESSAGES] =
+	"SELECT m.id, m.message_id, m.in_reply_to, m.from_addr,"
+	" m.from_name, m.reply_to, m.subject, m.lang, m.text,"
+	" m.parse_error, m.order_ids, mb.account || '/' || mb.name,"
+	" m.sent_date, m.received_at, m.uid, m.raw_size FROM message m"
+	" JOIN mailbox mb ON mb.id = m.mailbox_id WHERE m.case_id = ?1"
+	" ORDER BY m.received_at, m.id",
+    [S_MESSAGE_RAW] = "SELECT raw FROM message WHERE id = ?1",
+    [S_CASE_OUTBOX] = "SELECT id, kind, rcpt, message_id, state, reason,"
+		      " last_error, attempts, created_at, next_at,"
+		      " sent_at, message FROM outbox WHERE case_id = ?1"
+		      " ORDER BY id",
+    [S_CASE_EVENTS] = "SELECT id, at, actor, kind, detail FROM event"
+		      " WHERE case_id = ?1 ORDER BY at, id",
+    [S_COUNTS] = "SELECT (SELECT count(*) FROM cases),"
+		 " (SELECT count(*) FROM message),"
+		 " (SELECT count(*) FROM outbox WHERE state IN"
+		 "  ('pending','sending','temp_fail')),"
+		 " (SELECT count(*) FROM outbox WHERE state = 'sent'),"
+		 " (SELECT count(*) FROM outbox WHERE state = 'failed'),"
+		 " (SELECT count(*) FROM outbox WHERE state = 'uncertain'),"
+		 " (SELECT count(*) FROM outbox WHERE state = 'suppressed'),"
+		 " (SELECT count(*) FROM message WHERE parse_error IS NOT"
+		 "  NULL)",
 };
 
 struct store {
@@ -590,7 +588,7 @@ int store_schema_version(struct store *st)
 	int v = -1;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
-		    SQLITE_OK &&
+		SQLITE_OK &&
 	    sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -612,7 +610,8 @@ int store_mailbox_get(struct store *st, const char *account, const char *name,
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW) {
 			mb_r->id = sqlite3_column_int64(s, 0);
-			mb_r->uidvalidity = (uint32_t)sqlite3_column_int64(s, 1);
+			mb_r->uidvalidity =
+			    (uint32_t)sqlite3_column_int64(s, 1);
 			mb_r->last_uid = (uint32_t)sqlite3_column_int64(s, 2);
 			sqlite3_reset(s);
 			return 0;
@@ -888,10 +887,13 @@ int store_imap_done(struct store *st, int64_t mailbox_id, uint32_t uidvalidity,
 /* ---------------------------------------------------------------- outbox */
 
 static const char *const state_names[] = {
-	[OUTBOX_PENDING] = "pending",	  [OUTBOX_SENDING] = "sending",
-	[OUTBOX_SENT] = "sent",		  [OUTBOX_TEMP_FAIL] = "temp_fail",
-	[OUTBOX_FAILED] = "failed",	  [OUTBOX_UNCERTAIN] = "uncertain",
-	[OUTBOX_SUPPRESSED] = "suppressed",
+    [OUTBOX_PENDING] = "pending",
+    [OUTBOX_SENDING] = "sending",
+    [OUTBOX_SENT] = "sent",
+    [OUTBOX_TEMP_FAIL] = "temp_fail",
+    [OUTBOX_FAILED] = "failed",
+    [OUTBOX_UNCERTAIN] = "uncertain",
+    [OUTBOX_SUPPRESSED] = "suppressed",
 };
 
 const char *store_outbox_state_name(enum store_outbox_state s)
@@ -997,8 +999,7 @@ int store_outbox_due(struct store *st, int64_t now, size_t max,
 
 int store_outbox_mark(struct store *st, int64_t id,
 		      enum store_outbox_state state, int64_t at, int attempts,
-		      int64_t next_at, const char *last_error,
-		      struct xerr *err)
+		      int64_t next_at, const char *last_error, struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_OUTBOX_MARK, err);
 	int64_t case_id;
@@ -1037,8 +1038,7 @@ int store_outbox_mark(struct store *st, int64_t id,
 			goto out;
 	}
 	ev = xasprintf("%s_%s", kind, state_names[state]);
-	if (store_event_add(st, case_id, at, "peakqd", ev, last_error, err) <
-	    0)
+	if (store_event_add(st, case_id, at, "peakqd", ev, last_error, err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1074,10 +1074,9 @@ int store_outbox_recover(struct store *st, int64_t now, int *n_r,
 		sqlite3_bind_int64(s, 1, ids[i]);
 		if (step_done(st, s, "mark uncertain", err) < 0)
 			goto out;
-		if (store_event_add(st, cases[i], now, "peakqd",
-				    "ack_uncertain",
-				    "daemon stopped during SMTP; not resent",
-				    err) < 0)
+		if (store_event_add(
+			st, cases[i], now, "peakqd", "ack_uncertain",
+			"daemon stopped during SMTP; not resent", err) < 0)
 			goto out;
 	}
 	*n_r = (int)n;
@@ -1136,8 +1135,7 @@ static void read_case(sqlite3_stmt *s, struct store_case *c)
 	c->nmessages = sqlite3_column_int(s, 22);
 }
 
-int store_case_list(struct store *st, const struct store_filter *f,
-		    int64_t now,
+int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 		    int (*cb)(const struct store_case *c, void *ctx), void *ctx,
 		    struct xerr *err)
 {
@@ -1215,22 +1213,22 @@ int store_case_messages(struct store *st, int64_t case_id,
 	sqlite3_bind_int64(s, 1, case_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_message_row m = {
-			.id = sqlite3_column_int64(s, 0),
-			.message_id = col_dup(s, 1),
-			.in_reply_to = col_dup(s, 2),
-			.from_addr = col_dup(s, 3),
-			.from_name = col_dup(s, 4),
-			.reply_to = col_dup(s, 5),
-			.subject = col_dup(s, 6),
-			.lang = col_dup(s, 7),
-			.text = col_dup(s, 8),
-			.parse_error = col_dup(s, 9),
-			.order_ids = col_dup(s, 10),
-			.mailbox = col_dup(s, 11),
-			.sent_date = sqlite3_column_int64(s, 12),
-			.received_at = sqlite3_column_int64(s, 13),
-			.uid = (uint32_t)sqlite3_column_int64(s, 14),
-			.raw_size = (size_t)sqlite3_column_int64(s, 15),
+		    .id = sqlite3_column_int64(s, 0),
+		    .message_id = col_dup(s, 1),
+		    .in_reply_to = col_dup(s, 2),
+		    .from_addr = col_dup(s, 3),
+		    .from_name = col_dup(s, 4),
+		    .reply_to = col_dup(s, 5),
+		    .subject = col_dup(s, 6),
+		    .lang = col_dup(s, 7),
+		    .text = col_dup(s, 8),
+		    .parse_error = col_dup(s, 9),
+		    .order_ids = col_dup(s, 10),
+		    .mailbox = col_dup(s, 11),
+		    .sent_date = sqlite3_column_int64(s, 12),
+		    .received_at = sqlite3_column_int64(s, 13),
+		    .uid = (uint32_t)sqlite3_column_int64(s, 14),
+		    .raw_size = (size_t)sqlite3_column_int64(s, 15),
 		};
 		int stop = cb(&m, ctx);
 		free(m.message_id);
@@ -1253,8 +1251,8 @@ int store_case_messages(struct store *st, int64_t case_id,
 	return 0;
 }
 
-int store_message_raw(struct store *st, int64_t id, char **raw_r,
-		      size_t *len_r, struct xerr *err)
+int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
+		      struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_MESSAGE_RAW, err);
 	int rc;
@@ -1292,19 +1290,19 @@ int store_case_outbox(struct store *st, int64_t case_id,
 	sqlite3_bind_int64(s, 1, case_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_outbox_info o = {
-			.id = sqlite3_column_int64(s, 0),
-			.kind = col_str(s, 1),
-			.rcpt = col_str(s, 2),
-			.message_id = col_str(s, 3),
-			.state = col_str(s, 4),
-			.reason = col_str(s, 5),
-			.last_error = col_str(s, 6),
-			.attempts = sqlite3_column_int(s, 7),
-			.created_at = sqlite3_column_int64(s, 8),
-			.next_at = sqlite3_column_int64(s, 9),
-			.sent_at = sqlite3_column_int64(s, 10),
-			.data = sqlite3_column_blob(s, 11),
-			.len = (size_t)sqlite3_column_bytes(s, 11),
+		    .id = sqlite3_column_int64(s, 0),
+		    .kind = col_str(s, 1),
+		    .rcpt = col_str(s, 2),
+		    .message_id = col_str(s, 3),
+		    .state = col_str(s, 4),
+		    .reason = col_str(s, 5),
+		    .last_error = col_str(s, 6),
+		    .attempts = sqlite3_column_int(s, 7),
+		    .created_at = sqlite3_column_int64(s, 8),
+		    .next_at = sqlite3_column_int64(s, 9),
+		    .sent_at = sqlite3_column_int64(s, 10),
+		    .data = sqlite3_column_blob(s, 11),
+		    .len = (size_t)sqlite3_column_bytes(s, 11),
 		};
 		if (cb(&o, ctx))
 			break;
@@ -1327,11 +1325,11 @@ int store_case_events(struct store *st, int64_t case_id,
 	sqlite3_bind_int64(s, 1, case_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_event_row e = {
-			.id = sqlite3_column_int64(s, 0),
-			.at = sqlite3_column_int64(s, 1),
-			.actor = col_str(s, 2),
-			.kind = col_str(s, 3),
-			.detail = col_str(s, 4),
+		    .id = sqlite3_column_int64(s, 0),
+		    .at = sqlite3_column_int64(s, 1),
+		    .actor = col_str(s, 2),
+		    .kind = col_str(s, 3),
+		    .detail = col_str(s, 4),
 		};
 		if (cb(&e, ctx))
 			break;

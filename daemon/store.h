@@ -181,7 +181,7 @@ struct store_case {
 	char *status, *category, *priority, *rule, *tmpl, *lang;
 	int escalated, sla_hours;
 	int64_t due_at, created_at, updated_at, acked_at, first_reply_at,
-		resolved_at;
+	    resolved_at;
 	char *customer, *customer_name, *order_id, *subject, *assignee;
 	char *mailbox;	 /* "account/name" */
 	char *ack_state; /* state of the ack outbox row, NULL if none */
@@ -196,8 +196,7 @@ struct store_filter {
 };
 /* Cases in queue order (escalated, overdue, priority, due time). cb returns
  * 0 to go on, non-zero to stop. */
-int store_case_list(struct store *st, const struct store_filter *f,
-		    int64_t now,
+int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 		    int (*cb)(const struct store_case *c, void *ctx), void *ctx,
 		    struct xerr *err) WARN_UNUSED;
 /* 1 and *c_r filled, 0 when no such case, -1. */
@@ -207,7 +206,7 @@ int store_case_get(struct store *st, int64_t id, struct store_case *c_r,
 struct store_message_row {
 	int64_t id;
 	char *message_id, *in_reply_to, *from_addr, *from_name, *reply_to,
-		*subject, *lang, *text, *parse_error, *order_ids, *mailbox;
+	    *subject, *lang, *text, *parse_error, *order_ids, *mailbox;
 	int64_t sent_date, received_at;
 	uint32_t uid;
 	size_t raw_size;
@@ -216,8 +215,8 @@ int store_case_messages(struct store *st, int64_t case_id,
 			int (*cb)(const struct store_message_row *m, void *ctx),
 			void *ctx, struct xerr *err) WARN_UNUSED;
 /* Raw bytes of message id (owned). 1/0/-1. */
-int store_message_raw(struct store *st, int64_t id, char **raw_r,
-		      size_t *len_r, struct xerr *err) WARN_UNUSED;
+int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
+		      struct xerr *err) WARN_UNUSED;
 
 struct store_outbox_info {
 	int64_t id;
@@ -242,7 +241,7 @@ int store_case_events(struct store *st, int64_t case_id,
 /* Counts for summaries and tests. */
 struct store_counts {
 	long long cases, messages, outbox_pending, outbox_sent, outbox_failed,
-		outbox_uncertain, outbox_suppressed, parse_errors;
+	    outbox_uncertain, outbox_suppressed, parse_errors;
 };
 int store_counts(struct store *st, struct store_counts *c_r,
 		 struct xerr *err) WARN_UNUSED;

@@ -17,16 +17,16 @@ static void describe(unsigned status, char *out, size_t size)
 		unsigned bit;
 		const char *text;
 	} reasons[] = {
-		{GNUTLS_CERT_SIGNER_NOT_FOUND,
-		 "issuer unknown (self-signed or not signed by a trusted CA)"},
-		{GNUTLS_CERT_UNEXPECTED_OWNER, "not valid for this host name"},
-		{GNUTLS_CERT_EXPIRED, "expired"},
-		{GNUTLS_CERT_NOT_ACTIVATED, "not yet valid"},
-		{GNUTLS_CERT_REVOKED, "revoked"},
-		{GNUTLS_CERT_SIGNATURE_FAILURE, "bad signature"},
-		{GNUTLS_CERT_INSECURE_ALGORITHM, "insecure algorithm"},
-		{GNUTLS_CERT_SIGNER_NOT_CA, "issuer is not a CA"},
-		{GNUTLS_CERT_PURPOSE_MISMATCH, "not for TLS servers"},
+	    {GNUTLS_CERT_SIGNER_NOT_FOUND,
+	     "issuer unknown (self-signed or not signed by a trusted CA)"},
+	    {GNUTLS_CERT_UNEXPECTED_OWNER, "not valid for this host name"},
+	    {GNUTLS_CERT_EXPIRED, "expired"},
+	    {GNUTLS_CERT_NOT_ACTIVATED, "not yet valid"},
+	    {GNUTLS_CERT_REVOKED, "revoked"},
+	    {GNUTLS_CERT_SIGNATURE_FAILURE, "bad signature"},
+	    {GNUTLS_CERT_INSECURE_ALGORITHM, "insecure algorithm"},
+	    {GNUTLS_CERT_SIGNER_NOT_CA, "issuer is not a CA"},
+	    {GNUTLS_CERT_PURPOSE_MISMATCH, "not for TLS servers"},
 	};
 	size_t off = 0;
 
@@ -54,12 +54,12 @@ int tls_verify_chain(const struct tls_der *chain, size_t n, const char *host,
 	int r, ret = -1;
 	char why[256];
 	gnutls_typed_vdata_st vdata[2] = {
-		{.type = GNUTLS_DT_DNS_HOSTNAME,
-		 .data = (unsigned char *)(uintptr_t)host,
-		 .size = 0},
-		{.type = GNUTLS_DT_KEY_PURPOSE_OID,
-		 .data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER,
-		 .size = 0},
+	    {.type = GNUTLS_DT_DNS_HOSTNAME,
+	     .data = (unsigned char *)(uintptr_t)host,
+	     .size = 0},
+	    {.type = GNUTLS_DT_KEY_PURPOSE_OID,
+	     .data = (unsigned char *)(uintptr_t)GNUTLS_KP_TLS_WWW_SERVER,
+	     .size = 0},
 	};
 
 	if (n == 0)
@@ -67,17 +67,19 @@ int tls_verify_chain(const struct tls_der *chain, size_t n, const char *host,
 				"tls: the server sent no certificate");
 	crts = xcalloc(n, sizeof(*crts));
 	for (; ncrts < n; ncrts++) {
-		gnutls_datum_t d = {.data = (unsigned char *)(uintptr_t)
-						    chain[ncrts].data,
-				    .size = (unsigned)chain[ncrts].len};
+		gnutls_datum_t d = {
+		    .data = (unsigned char *)(uintptr_t)chain[ncrts].data,
+		    .size = (unsigned)chain[ncrts].len};
 		if (gnutls_x509_crt_init(&crts[ncrts]) < 0)
 			goto fail_alloc;
-		r = gnutls_x509_crt_import(crts[ncrts], &d, GNUTLS_X509_FMT_DER);
+		r = gnutls_x509_crt_import(crts[ncrts], &d,
+					   GNUTLS_X509_FMT_DER);
 		if (r < 0) {
 			ncrts++;
-			xerr_set(err, XERR_TEMP,
-				 "tls: cannot read the server's certificate: %s",
-				 gnutls_strerror(r));
+			xerr_set(
+			    err, XERR_TEMP,
+			    "tls: cannot read the server's certificate: %s",
+			    gnutls_strerror(r));
 			goto out;
 		}
 	}
@@ -85,7 +87,7 @@ int tls_verify_chain(const struct tls_der *chain, size_t n, const char *host,
 		goto fail_alloc;
 	if (ca_file) {
 		r = gnutls_x509_trust_list_add_trust_file(
-			tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		    tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (r <= 0) {
 			xerr_set(err, XERR_CONFIG,
 				 "tls: no CA certificate loaded from '%s'%s%s",
@@ -111,8 +113,8 @@ int tls_verify_chain(const struct tls_der *chain, size_t n, const char *host,
 	}
 	if (status != 0) {
 		describe(status, why, sizeof(why));
-		xerr_set(err, XERR_TEMP,
-			 "tls: certificate of '%s' refused: %s", host, why);
+		xerr_set(err, XERR_TEMP, "tls: certificate of '%s' refused: %s",
+			 host, why);
 		goto out;
 	}
 	ret = 0;

@@ -50,10 +50,10 @@ struct tmpl_vars {
 };
 
 struct tmpl_mail {
-	const char *from_name, *from_addr; /* ours, from config */
+	const char *from_name, *from_addr;	   /* ours, from config */
 	const char *reply_to_name, *reply_to_addr; /* optional, config */
-	const char *to_addr;  /* parsed addr-spec of the customer */
-	const char *to_name;  /* customer's display name or NULL */
+	const char *to_addr;	 /* parsed addr-spec of the customer */
+	const char *to_name;	 /* customer's display name or NULL */
 	const char *message_id;	 /* ours, without <> */
 	const char *in_reply_to; /* theirs, without <>, or NULL */
 	const char *const *refs; /* theirs, without <> */
@@ -71,8 +71,8 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
 /* RFC 2047: append "Name: value" folded to out, value encoded as UTF-8 B
  * words when it is not short printable ASCII. value must be header-safe.
  * Returns 0 or -1 when out is full. */
-int tmpl_header(struct buf *out, const char *name, const char *value)
-	WARN_UNUSED;
+int tmpl_header(struct buf *out, const char *name,
+		const char *value) WARN_UNUSED;
 /* Quoted-printable (RFC 2045) of UTF-8 text with LF or CRLF line ends;
  * output lines end in CRLF and are <= 76 characters. */
 int tmpl_qp(struct buf *out, const char *s, size_t n) WARN_UNUSED;

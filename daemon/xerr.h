@@ -21,7 +21,7 @@ struct xerr {
 /* Set kind and message; returns -1 so callers can `return xerr_set(...)`.
  * err may be NULL. */
 int xerr_set(struct xerr *err, enum xerr_kind kind, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
+    PRINTF_LIKE(3, 4);
 /* Prepend "prefix: " to the message, keeping the kind. Returns -1. */
 int xerr_prefix(struct xerr *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void xerr_clear(struct xerr *err);

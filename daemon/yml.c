@@ -49,7 +49,7 @@ void yml_doc_free(struct yml_doc **doc)
 }
 
 static int loc_error(struct loader *l, yaml_mark_t mark, const char *fmt, ...)
-	PRINTF_LIKE(3, 4);
+    PRINTF_LIKE(3, 4);
 
 static int loc_error(struct loader *l, yaml_mark_t mark, const char *fmt, ...)
 {
@@ -69,8 +69,7 @@ static int next_event(struct loader *l, yaml_event_t *ev)
 		yaml_mark_t m = l->parser.problem_mark;
 		const char *ctx = l->parser.context;
 		if (ctx)
-			return loc_error(l, m, "%s %s", l->parser.problem,
-					 ctx);
+			return loc_error(l, m, "%s %s", l->parser.problem, ctx);
 		return loc_error(l, m, "%s",
 				 l->parser.problem ? l->parser.problem
 						   : "malformed YAML");
@@ -93,8 +92,8 @@ static struct yml_node *new_node(struct loader *l, enum yml_type type,
 static void push(struct yml_node *parent, struct yml_node *key,
 		 struct yml_node *val)
 {
-	parent->items = xreallocarray(parent->items, parent->n + 1,
-				      sizeof(*parent->items));
+	parent->items =
+	    xreallocarray(parent->items, parent->n + 1, sizeof(*parent->items));
 	if (parent->type == YML_MAP)
 		parent->keys = xreallocarray(parent->keys, parent->n + 1,
 					     sizeof(*parent->keys));
@@ -108,10 +107,10 @@ static int check_tag(struct loader *l, const yaml_char_t *tag, yaml_mark_t m)
 	/* Core-schema tags are harmless; anything else (e.g. !!python/...) is
 	 * almost certainly a mistake in a rules or config file. */
 	static const char *const ok_tags[] = {
-		"tag:yaml.org,2002:str", "tag:yaml.org,2002:int",
-		"tag:yaml.org,2002:bool", "tag:yaml.org,2002:map",
-		"tag:yaml.org,2002:seq", "tag:yaml.org,2002:float",
-		"tag:yaml.org,2002:null", NULL};
+	    "tag:yaml.org,2002:str",  "tag:yaml.org,2002:int",
+	    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:map",
+	    "tag:yaml.org,2002:seq",  "tag:yaml.org,2002:float",
+	    "tag:yaml.org,2002:null", NULL};
 
 	if (!tag)
 		return 0;
@@ -156,8 +155,8 @@ static int parse_node(struct loader *l, yaml_event_t *ev, unsigned depth,
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		break;
 	case YAML_SEQUENCE_START_EVENT:
-		if (check_tag(l, ev->data.sequence_start.tag,
-			      ev->start_mark) < 0)
+		if (check_tag(l, ev->data.sequence_start.tag, ev->start_mark) <
+		    0)
 			goto out;
 		n = new_node(l, YML_SEQ, ev->start_mark);
 		for (;;) {
@@ -174,8 +173,8 @@ static int parse_node(struct loader *l, yaml_event_t *ev, unsigned depth,
 		}
 		break;
 	case YAML_MAPPING_START_EVENT:
-		if (check_tag(l, ev->data.mapping_start.tag,
-			      ev->start_mark) < 0)
+		if (check_tag(l, ev->data.mapping_start.tag, ev->start_mark) <
+		    0)
 			goto out;
 		n = new_node(l, YML_MAP, ev->start_mark);
 		for (;;) {
@@ -300,8 +299,8 @@ int yml_error(const struct yml_doc *doc, const struct yml_node *node,
 	va_end(ap);
 	if (!node)
 		return xerr_set(err, XERR_CONFIG, "%s: %s", doc->file, msg);
-	return xerr_set(err, XERR_CONFIG, "%s:%u:%u: %s", doc->file,
-			node->line, node->col, msg);
+	return xerr_set(err, XERR_CONFIG, "%s:%u:%u: %s", doc->file, node->line,
+			node->col, msg);
 }
 
 struct yml_node *yml_get(const struct yml_node *map, const char *key)
@@ -326,9 +325,9 @@ int yml_check_keys(const struct yml_doc *doc, const struct yml_node *map,
 			char list[256] = "";
 			size_t off = 0;
 			for (j = 0; allowed[j] && off < sizeof(list); j++) {
-				int w = snprintf(list + off, sizeof(list) - off,
-						 "%s%s", j ? ", " : "",
-						 allowed[j]);
+				int w =
+				    snprintf(list + off, sizeof(list) - off,
+					     "%s%s", j ? ", " : "", allowed[j]);
 				if (w < 0)
 					break;
 				off += (size_t)w;
@@ -423,9 +422,9 @@ int yml_bool(const struct yml_doc *doc, const struct yml_node *node,
 }
 
 static int scaled(const struct yml_doc *doc, const struct yml_node *node,
-		  const char *what, const char *units,
-		  const long long *mults, long long min, long long max,
-		  long long *v_r, struct xerr *err)
+		  const char *what, const char *units, const long long *mults,
+		  long long min, long long max, long long *v_r,
+		  struct xerr *err)
 {
 	char num[32];
 	long long v, mult = 1;

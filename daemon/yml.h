@@ -14,11 +14,11 @@ enum yml_type { YML_SCALAR, YML_MAP, YML_SEQ };
 
 struct yml_node {
 	enum yml_type type;
-	unsigned line, col; /* 1-based */
-	int plain;	    /* scalar written without quotes */
-	char *str;	    /* scalar value (NUL-terminated UTF-8) */
-	size_t len;	    /* scalar length */
-	struct yml_node **keys; /* map keys (scalars) */
+	unsigned line, col;	 /* 1-based */
+	int plain;		 /* scalar written without quotes */
+	char *str;		 /* scalar value (NUL-terminated UTF-8) */
+	size_t len;		 /* scalar length */
+	struct yml_node **keys;	 /* map keys (scalars) */
 	struct yml_node **items; /* map values or sequence items */
 	size_t n;
 };

@@ -18,82 +18,80 @@
 static const struct {
 	const char *name, *raw, *reason, *rcpt;
 } cases[] = {
-	{"plain human mail", HUMAN "Subject: where is it\r\n\r\nhi\r\n", NULL,
-	 "ann@example.net"},
-	{"Reply-To is answered", HUMAN "Reply-To: a2@example.net\r\n\r\nhi\r\n",
-	 NULL, "a2@example.net"},
-	{"Auto-Submitted: no is human",
-	 HUMAN "Auto-Submitted: no\r\n\r\nhi\r\n", NULL, "ann@example.net"},
-	{"missing Return-Path",
-	 "From: ann@example.net\r\nSubject: x\r\n\r\nhi\r\n", "no-return-path",
-	 NULL},
-	{"null Return-Path (bounce)",
-	 "Return-Path: <>\r\nFrom: ann@example.net\r\n\r\nhi\r\n",
-	 "null-return-path", NULL},
-	{"Auto-Submitted: auto-replied",
-	 HUMAN "Auto-Submitted: auto-replied\r\n\r\nhi\r\n", "auto-submitted",
-	 NULL},
-	{"Auto-Submitted: auto-generated (case-insensitive)",
-	 HUMAN "auto-submitted: Auto-Generated\r\n\r\nhi\r\n",
-	 "auto-submitted", NULL},
-	{"List-Id", HUMAN "List-Id: <x.lists.example>\r\n\r\nhi\r\n", "list",
-	 NULL},
-	{"List-Unsubscribe",
-	 HUMAN "List-Unsubscribe: <mailto:u@x>\r\n\r\nhi\r\n", "list", NULL},
-	{"Precedence: bulk", HUMAN "Precedence: bulk\r\n\r\nhi\r\n",
-	 "precedence", NULL},
-	{"Precedence: junk", HUMAN "Precedence: Junk\r\n\r\nhi\r\n",
-	 "precedence", NULL},
-	{"X-Auto-Response-Suppress: OOF",
-	 HUMAN "X-Auto-Response-Suppress: DR, OOF\r\n\r\nhi\r\n",
-	 "auto-response-suppress", NULL},
-	{"X-Autoreply", HUMAN "X-Autoreply: yes\r\n\r\nhi\r\n",
-	 "auto-reply-header", NULL},
-	{"multipart/report",
-	 HUMAN "Content-Type: multipart/report; report-type=delivery-status; "
-	       "boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
-	       "--b--\r\n",
-	 "report", NULL},
-	{"marketplace notification",
-	 HUMAN "X-AMAZON-MAIL-RELAY-TYPE: NOTIFICATION\r\n\r\nhi\r\n",
-	 "marketplace-notification", NULL},
-	{"spam flag", HUMAN "X-Spam-Flag: YES\r\n\r\nhi\r\n", "spam", NULL},
-	{"MAILER-DAEMON return path",
-	 "Return-Path: <MAILER-DAEMON@mx.example>\r\nFrom: x@example.net\r\n"
-	 "\r\nhi\r\n",
-	 "system-sender", NULL},
-	{"owner- return path",
-	 "Return-Path: <owner-list@example.org>\r\nFrom: x@example.net\r\n"
-	 "\r\nhi\r\n",
-	 "system-sender", NULL},
-	{"noreply sender",
-	 "Return-Path: <b@example.net>\r\nFrom: no-reply@shop.example\r\n"
-	 "\r\nhi\r\n",
-	 "robot-sender", NULL},
-	{"our own address",
-	 "Return-Path: <support@example.test>\r\nFrom: support@example.test\r\n"
-	 "\r\nhi\r\n",
-	 "own-address", NULL},
-	{"our loop header", HUMAN "X-Peakq-Loop: 42\r\n\r\nhi\r\n",
-	 "own-loop-header", NULL},
-	{"bounce without markers",
-	 HUMAN "Subject: Undelivered Mail Returned to Sender\r\n\r\nhi\r\n",
-	 "bounce", NULL},
-	{"out-of-office subject",
-	 HUMAN "Subject: Automatic reply: holiday\r\n\r\nhi\r\n", "auto-reply",
-	 NULL},
-	{"Chinese auto-reply subject",
-	 HUMAN "Subject: =?UTF-8?B?6Ieq5Yqo5Zue5aSN?=\r\n\r\nhi\r\n",
-	 "auto-reply", NULL},
-	/* libetpan #431: a whitespace-only continuation line ends its header
-	 * parse early; our raw scan still sees Auto-Submitted. */
-	{"Auto-Submitted after a blank continuation line",
-	 "Return-Path: <ann@example.net>\r\nFrom: ann@example.net\r\n"
-	 "References: <a@b>\r\n \r\n <c@d>\r\nAuto-Submitted: auto-replied\r\n"
-	 "\r\nhi\r\n",
-	 "auto-submitted", NULL},
-	{"no From", "Return-Path: <ann@example.net>\r\nSubject: x\r\n\r\nhi\r\n",
-	 "no-sender-address", NULL},
+    {"plain human mail", HUMAN "Subject: where is it\r\n\r\nhi\r\n", NULL,
+     "ann@example.net"},
+    {"Reply-To is answered", HUMAN "Reply-To: a2@example.net\r\n\r\nhi\r\n",
+     NULL, "a2@example.net"},
+    {"Auto-Submitted: no is human", HUMAN "Auto-Submitted: no\r\n\r\nhi\r\n",
+     NULL, "ann@example.net"},
+    {"missing Return-Path", "From: ann@example.net\r\nSubject: x\r\n\r\nhi\r\n",
+     "no-return-path", NULL},
+    {"null Return-Path (bounce)",
+     "Return-Path: <>\r\nFrom: ann@example.net\r\n\r\nhi\r\n",
+     "null-return-path", NULL},
+    {"Auto-Submitted: auto-replied",
+     HUMAN "Auto-Submitted: auto-replied\r\n\r\nhi\r\n", "auto-submitted",
+     NULL},
+    {"Auto-Submitted: auto-generated (case-insensitive)",
+     HUMAN "auto-submitted: Auto-Generated\r\n\r\nhi\r\n", "auto-submitted",
+     NULL},
+    {"List-Id", HUMAN "List-Id: <x.lists.example>\r\n\r\nhi\r\n", "list", NULL},
+    {"List-Unsubscribe", HUMAN "List-Unsubscribe: <mailto:u@x>\r\n\r\nhi\r\n",
+     "list", NULL},
+    {"Precedence: bulk", HUMAN "Precedence: bulk\r\n\r\nhi\r\n", "precedence",
+     NULL},
+    {"Precedence: junk", HUMAN "Precedence: Junk\r\n\r\nhi\r\n", "precedence",
+     NULL},
+    {"X-Auto-Response-Suppress: OOF",
+     HUMAN "X-Auto-Response-Suppress: DR, OOF\r\n\r\nhi\r\n",
+     "auto-response-suppress", NULL},
+    {"X-Autoreply", HUMAN "X-Autoreply: yes\r\n\r\nhi\r\n", "auto-reply-header",
+     NULL},
+    {"multipart/report",
+     HUMAN "Content-Type: multipart/report; report-type=delivery-status; "
+	   "boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+	   "--b--\r\n",
+     "report", NULL},
+    {"marketplace notification",
+     HUMAN "X-AMAZON-MAIL-RELAY-TYPE: NOTIFICATION\r\n\r\nhi\r\n",
+     "marketplace-notification", NULL},
+    {"spam flag", HUMAN "X-Spam-Flag: YES\r\n\r\nhi\r\n", "spam", NULL},
+    {"MAILER-DAEMON return path",
+     "Return-Path: <MAILER-DAEMON@mx.example>\r\nFrom: x@example.net\r\n"
+     "\r\nhi\r\n",
+     "system-sender", NULL},
+    {"owner- return path",
+     "Return-Path: <owner-list@example.org>\r\nFrom: x@example.net\r\n"
+     "\r\nhi\r\n",
+     "system-sender", NULL},
+    {"noreply sender",
+     "Return-Path: <b@example.net>\r\nFrom: no-reply@shop.example\r\n"
+     "\r\nhi\r\n",
+     "robot-sender", NULL},
+    {"our own address",
+     "Return-Path: <support@example.test>\r\nFrom: support@example.test\r\n"
+     "\r\nhi\r\n",
+     "own-address", NULL},
+    {"our loop header", HUMAN "X-Peakq-Loop: 42\r\n\r\nhi\r\n",
+     "own-loop-header", NULL},
+    {"bounce without markers",
+     HUMAN "Subject: Undelivered Mail Returned to Sender\r\n\r\nhi\r\n",
+     "bounce", NULL},
+    {"out-of-office subject",
+     HUMAN "Subject: Automatic reply: holiday\r\n\r\nhi\r\n", "auto-reply",
+     NULL},
+    {"Chinese auto-reply subject",
+     HUMAN "Subject: =?UTF-8?B?6Ieq5Yqo5Zue5aSN?=\r\n\r\nhi\r\n", "auto-reply",
+     NULL},
+    /* libetpan #431: a whitespace-only continuation line ends its header
+     * parse early; our raw scan still sees Auto-Submitted. */
+    {"Auto-Submitted after a blank continuation line",
+     "Return-Path: <ann@example.net>\r\nFrom: ann@example.net\r\n"
+     "References: <a@b>\r\n \r\n <c@d>\r\nAuto-Submitted: auto-replied\r\n"
+     "\r\nhi\r\n",
+     "auto-submitted", NULL},
+    {"no From", "Return-Path: <ann@example.net>\r\nSubject: x\r\n\r\nhi\r\n",
+     "no-sender-address", NULL},
 };
 
 int main(void)
@@ -103,12 +101,12 @@ int main(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct message *m =
-			mime_parse(cases[i].raw, strlen(cases[i].raw));
+		    mime_parse(cases[i].raw, strlen(cases[i].raw));
 		const char *rcpt = NULL, *reason = NULL;
 		int r = autoreply_decide(m, &pol, &rcpt, &reason);
 		if (cases[i].reason) {
-			ok(r == 0 && reason && strcmp(reason, cases[i].reason) ==
-							0,
+			ok(r == 0 && reason &&
+			       strcmp(reason, cases[i].reason) == 0,
 			   "%s: no ack (%s)", cases[i].name, cases[i].reason);
 			if (r || !reason || strcmp(reason, cases[i].reason))
 				diag("got r=%d reason=%s", r,
@@ -122,12 +120,13 @@ int main(void)
 		message_free(&m);
 	}
 	ok(autoreply_robot_address("MAILER-DAEMON@x") &&
-		   autoreply_robot_address("noreply@x") &&
-		   autoreply_robot_address("no-reply-orders@x") &&
-		   autoreply_robot_address("list-request@x") &&
-		   !autoreply_robot_address("bouncy.castle@x") &&
-		   !autoreply_robot_address("ann@x") &&
-		   !autoreply_robot_address("5vlhqz8kd3m4xyz@marketplace.amazon.com"),
+	       autoreply_robot_address("noreply@x") &&
+	       autoreply_robot_address("no-reply-orders@x") &&
+	       autoreply_robot_address("list-request@x") &&
+	       !autoreply_robot_address("bouncy.castle@x") &&
+	       !autoreply_robot_address("ann@x") &&
+	       !autoreply_robot_address(
+		   "5vlhqz8kd3m4xyz@marketplace.amazon.com"),
 	   "robot addresses");
 	return done_testing();
 }

@@ -32,41 +32,41 @@ static int load(const char *text, struct conf **c, struct xerr *err)
 static const struct {
 	const char *yaml, *error; /* after "<dir>/peakq.yaml:" */
 } bad[] = {
-	{"accounts: []\n" BASE_SMTP, "1:11: accounts is empty"},
-	{"acounts: []\n", "1:1: unknown key 'acounts'"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, "
-	 "password_file: p, tls: maybe}\n" BASE_SMTP,
-	 "3:53: tls must be implicit, starttls or none, not 'maybe'"},
-	{"accounts:\n  - name: a\n    imap: {host: mail.example.com, user: u, "
-	 "password_file: p, tls: none}\n" BASE_SMTP,
-	 "3:68: tls: none sends the password in clear text"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u}\n" BASE_SMTP,
-	 "3:11: imap: 'password_file' is required"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p, port: 99999}\n" BASE_SMTP,
-	 "3:54: port must be a whole number from 1 to 65535"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\n    after_ingest: {move: INBOX}\n" BASE_SMTP,
-	 "4:19: cannot move into 'INBOX': it is a watched mailbox"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\n    after_ingest: flag\n" BASE_SMTP,
-	 "4:19: after_ingest must be keyword, seen"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\n  - name: a\n    imap: {host: h, user: u, password_file: p}\n"
-	 BASE_SMTP,
-	 "4:5: account name 'a' used twice"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\nsmtp:\n  url: http://x\n  from: a@b\n",
-	 "5:8: smtp url must look like"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\nsmtp:\n  url: smtp://x\n  from: nobody\n",
-	 "6:9: from must be 'Name <address>' or 'address'"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\nsmtp:\n  url: smtp://x.example\n  tls: none\n  from: a@b\n",
-	 "6:8: tls: none sends mail in clear text"},
-	{"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
-	 "p}\n" BASE_SMTP "poll_interval: 0\n",
-	 "7:16: poll_interval must be a number"},
+    {"accounts: []\n" BASE_SMTP, "1:11: accounts is empty"},
+    {"acounts: []\n", "1:1: unknown key 'acounts'"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, "
+     "password_file: p, tls: maybe}\n" BASE_SMTP,
+     "3:53: tls must be implicit, starttls or none, not 'maybe'"},
+    {"accounts:\n  - name: a\n    imap: {host: mail.example.com, user: u, "
+     "password_file: p, tls: none}\n" BASE_SMTP,
+     "3:68: tls: none sends the password in clear text"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u}\n" BASE_SMTP,
+     "3:11: imap: 'password_file' is required"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p, port: 99999}\n" BASE_SMTP,
+     "3:54: port must be a whole number from 1 to 65535"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\n    after_ingest: {move: INBOX}\n" BASE_SMTP,
+     "4:19: cannot move into 'INBOX': it is a watched mailbox"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\n    after_ingest: flag\n" BASE_SMTP,
+     "4:19: after_ingest must be keyword, seen"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\n" BASE_SMTP,
+     "4:5: account name 'a' used twice"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\nsmtp:\n  url: http://x\n  from: a@b\n",
+     "5:8: smtp url must look like"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\nsmtp:\n  url: smtp://x\n  from: nobody\n",
+     "6:9: from must be 'Name <address>' or 'address'"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\nsmtp:\n  url: smtp://x.example\n  tls: none\n  from: a@b\n",
+     "6:8: tls: none sends mail in clear text"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\n" BASE_SMTP "poll_interval: 0\n",
+     "7:16: poll_interval must be a number"},
 };
 
 int main(void)
@@ -115,7 +115,7 @@ int main(void)
 	}
 	is_str(c->team_name, "Holiday Desk", "team_name");
 	ok(strncmp(c->store_path, dir, strlen(dir)) == 0 &&
-		   strcmp(c->store_path + strlen(dir), "/data/peakq.db") == 0,
+	       strcmp(c->store_path + strlen(dir), "/data/peakq.db") == 0,
 	   "relative store path is taken from the config's folder");
 	is_int(c->poll_interval, 120, "poll_interval 2m");
 	is_int(c->naccounts, 2, "two accounts");
@@ -139,10 +139,10 @@ int main(void)
 	conf_free(&c);
 
 	ok(conf_host_is_loopback("127.0.0.1") &&
-		   conf_host_is_loopback("localhost") &&
-		   conf_host_is_loopback("::1") &&
-		   !conf_host_is_loopback("127.0.0.1.evil.com") &&
-		   !conf_host_is_loopback("10.0.0.1"),
+	       conf_host_is_loopback("localhost") &&
+	       conf_host_is_loopback("::1") &&
+	       !conf_host_is_loopback("127.0.0.1.evil.com") &&
+	       !conf_host_is_loopback("10.0.0.1"),
 	   "loopback detection");
 
 	char path[300], *pw = NULL;

@@ -28,25 +28,25 @@ static int load(const char *text, struct ruleset **set, struct xerr *err)
 static const struct {
 	const char *yaml, *error;
 } bad[] = {
-	{"rules:\n  - name: a\n    category: c\n", "2:5: rule 'a': 'match' is "
-						    "required"},
-	{"rules:\n  - name: a\n    category: c\n    match: {any: []}\n",
-	 "4:18: any is an empty list"},
-	{"rules:\n  - name: a\n    category: c\n    priority: hot\n    match: "
-	 "{any: [x]}\n",
-	 "4:15: priority must be urgent, high, normal or low, not 'hot'"},
-	{"rules:\n  - name: a\n    category: c\n    match: {any: [x]}\n  - name: "
-	 "a\n    category: d\n    match: {any: [y]}\n",
-	 "5:5: rule name 'a' is used twice"},
-	{"rules:\n  - name: a\n    category: c\n    match: {none: [x]}\n",
-	 "4:12: rule 'a' has no 'any' or 'all' keywords"},
-	{"rules:\n  - name: a\n    categroy: c\n", "3:5: unknown key "
-						   "'categroy'"},
-	{"rules:\n  - name: a\n    category: c\n    sla_hours: -1\n    match: "
-	 "{any: [x]}\n",
-	 "4:16: sla_hours must be a whole number from 1 to 720"},
-	{"rules:\n  - name: A B\n", "2:11: rule name 'A B' may only use"},
-	{"rule:\n  - name: a\n", "1:1: unknown key 'rule'"},
+    {"rules:\n  - name: a\n    category: c\n", "2:5: rule 'a': 'match' is "
+					       "required"},
+    {"rules:\n  - name: a\n    category: c\n    match: {any: []}\n",
+     "4:18: any is an empty list"},
+    {"rules:\n  - name: a\n    category: c\n    priority: hot\n    match: "
+     "{any: [x]}\n",
+     "4:15: priority must be urgent, high, normal or low, not 'hot'"},
+    {"rules:\n  - name: a\n    category: c\n    match: {any: [x]}\n  - name: "
+     "a\n    category: d\n    match: {any: [y]}\n",
+     "5:5: rule name 'a' is used twice"},
+    {"rules:\n  - name: a\n    category: c\n    match: {none: [x]}\n",
+     "4:12: rule 'a' has no 'any' or 'all' keywords"},
+    {"rules:\n  - name: a\n    categroy: c\n", "3:5: unknown key "
+					       "'categroy'"},
+    {"rules:\n  - name: a\n    category: c\n    sla_hours: -1\n    match: "
+     "{any: [x]}\n",
+     "4:16: sla_hours must be a whole number from 1 to 720"},
+    {"rules:\n  - name: A B\n", "2:11: rule name 'A B' may only use"},
+    {"rule:\n  - name: a\n", "1:1: unknown key 'rule'"},
 };
 
 static const char *classify(const struct ruleset *set, const char *subject,
@@ -107,8 +107,8 @@ int main(void)
 	       "no match inside a word (chocolate)");
 	is_str(classify(set, "", "please translate this"), "general",
 	       "no match inside a word (translate)");
-	is_str(classify(set, "", "it has not\n   arrived yet"),
-	       "late_delivery", "phrase across line breaks and spaces");
+	is_str(classify(set, "", "it has not\n   arrived yet"), "late_delivery",
+	       "phrase across line breaks and spaces");
 	is_str(classify(set, "", "ＬＡＴＥ again"), "late_delivery",
 	       "full-width letters fold");
 	is_str(classify(set, "", "我的包裹还没到，怎么办"), "late_delivery",
@@ -144,22 +144,21 @@ int main(void)
 	static const struct {
 		const char *subject, *body, *category;
 	} cases[] = {
-		{"Where is my order?", "It was supposed to come on Monday",
-		 "late_delivery"},
-		{"Re: order 111-2222222-3333333",
-		 "Tracking says delivered but I never received it",
-		 "lost_package"},
-		{"wrong size", "You sent me the wrong size, I ordered M",
-		 "wrong_item"},
-		{"Gift", "Can you include a gift receipt and hide the price?",
-		 "gift_options"},
-		{"Broken", "The vase arrived broken into pieces", "damaged"},
-		{"", "I will file an A-to-z claim if this is not solved",
-		 "complaint"},
-		{"订单问题", "我的快递还没到，已经一个星期了", "late_delivery"},
-		{"质量", "收到的杯子碎了", "damaged"},
-		{"退货", "尺码不合适，想换货", "return_exchange"},
-		{"Question", "Do you ship to Canada?", "general"},
+	    {"Where is my order?", "It was supposed to come on Monday",
+	     "late_delivery"},
+	    {"Re: order 111-2222222-3333333",
+	     "Tracking says delivered but I never received it", "lost_package"},
+	    {"wrong size", "You sent me the wrong size, I ordered M",
+	     "wrong_item"},
+	    {"Gift", "Can you include a gift receipt and hide the price?",
+	     "gift_options"},
+	    {"Broken", "The vase arrived broken into pieces", "damaged"},
+	    {"", "I will file an A-to-z claim if this is not solved",
+	     "complaint"},
+	    {"订单问题", "我的快递还没到，已经一个星期了", "late_delivery"},
+	    {"质量", "收到的杯子碎了", "damaged"},
+	    {"退货", "尺码不合适，想换货", "return_exchange"},
+	    {"Question", "Do you ship to Canada?", "general"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		is_str(classify(set, cases[i].subject, cases[i].body),

@@ -20,8 +20,8 @@ static int count_cb(const struct store_case *c, void *ctx)
 	return 0;
 }
 
-static int64_t new_case(struct store *st, const char *prio, int sla,
-			int64_t at, struct xerr *err)
+static int64_t new_case(struct store *st, const char *prio, int sla, int64_t at,
+			struct xerr *err)
 {
 	struct store_case_new c = {.category = "late_delivery",
 				   .priority = prio,
@@ -52,7 +52,7 @@ int main(void)
 		return 99;
 	snprintf(path, sizeof(path), "%s/q.db", dir);
 	ok(store_open(path, 0, &st, &err) == -1 &&
-		   strstr(err.msg, "does not exist"),
+	       strstr(err.msg, "does not exist"),
 	   "missing store without STORE_CREATE is an error");
 	ok(store_open(path, STORE_CREATE, &st, &err) == 0, "store created");
 	if (!st) {
@@ -65,17 +65,16 @@ int main(void)
 	ok(strlen(store_instance(st)) == 24, "instance token");
 
 	ok(store_mailbox_get(st, "support", "INBOX", &mb, &err) == 0 &&
-		   mb.id > 0 && mb.uidvalidity == 0 && mb.last_uid == 0,
+	       mb.id > 0 && mb.uidvalidity == 0 && mb.last_uid == 0,
 	   "mailbox created on first use");
 	ok(store_mailbox_set_uidvalidity(st, mb.id, 777, &err) == 0,
 	   "uidvalidity set");
 	ok(store_mailbox_set_last_uid(st, mb.id, 10, &err) == 0 &&
-		   store_mailbox_set_last_uid(st, mb.id, 5, &err) == 0,
+	       store_mailbox_set_last_uid(st, mb.id, 5, &err) == 0,
 	   "last uid set");
 	struct store_mailbox mb2;
 	ok(store_mailbox_get(st, "support", "INBOX", &mb2, &err) == 0 &&
-		   mb2.id == mb.id && mb2.uidvalidity == 777 &&
-		   mb2.last_uid == 10,
+	       mb2.id == mb.id && mb2.uidvalidity == 777 && mb2.last_uid == 10,
 	   "checkpoint never moves backwards");
 
 	ok(store_begin(st, &err) == 0, "begin");
@@ -115,28 +114,27 @@ int main(void)
 
 	int64_t found;
 	ok(store_case_by_message_id(st, "a@x", &found, &err) == 1 &&
-		   found == case1,
+	       found == case1,
 	   "case found by inbound Message-ID");
 	ok(store_case_by_message_id(st, "ack-1@x", &found, &err) == 1 &&
-		   found == case1,
+	       found == case1,
 	   "case found by our ack's Message-ID");
 	ok(store_case_by_duplicate(st, "a@x", "h1", &found, &err) == 1,
 	   "duplicate by Message-ID + hash");
 	ok(store_case_by_duplicate(st, "a@x", "h2", &found, &err) == 0,
 	   "other body is not a duplicate");
 	ok(store_case_has_customer(st, case1, "ann@example.net", &err) == 1 &&
-		   store_case_has_customer(st, case1, "eve@x", &err) == 0,
+	       store_case_has_customer(st, case1, "eve@x", &err) == 0,
 	   "case tag needs the same customer");
 
 	uint32_t *uids;
 	size_t nu;
 	ok(store_imap_pending(st, mb.id, 777, &uids, &nu, &err) == 0 &&
-		   nu == 1 && uids[0] == 3,
+	       nu == 1 && uids[0] == 3,
 	   "committed but unflagged uid listed");
 	ok(store_imap_done(st, mb.id, 777, uids, nu, &err) == 0, "flag done");
 	free(uids);
-	ok(store_imap_pending(st, mb.id, 777, &uids, &nu, &err) == 0 &&
-		   nu == 0,
+	ok(store_imap_pending(st, mb.id, 777, &uids, &nu, &err) == 0 && nu == 0,
 	   "nothing left to flag");
 	free(uids);
 
@@ -144,14 +142,13 @@ int main(void)
 	struct store_outbox_row *rows;
 	size_t nr;
 	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 1 &&
-		   rows[0].len == 5 && strcmp(rows[0].rcpt, "ann@example.net") ==
-		   0,
+	       rows[0].len == 5 && strcmp(rows[0].rcpt, "ann@example.net") == 0,
 	   "pending row is due");
 	for (size_t i = 0; i < nr; i++)
 		store_outbox_row_release(&rows[i]);
 	free(rows);
 	ok(store_outbox_mark(st, id, OUTBOX_SENDING, 2000, 1, 0, NULL, &err) ==
-		   0,
+	       0,
 	   "marked sending");
 	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 0,
 	   "a row being sent is not due");
@@ -177,7 +174,7 @@ int main(void)
 	ok(store_commit(st, &err) == 0, "commit");
 	struct store_case c;
 	ok(store_case_get(st, case2, &c, &err) == 1 && c.acked_at == 1500 &&
-		   strcmp(c.ack_state, "sent") == 0,
+	       strcmp(c.ack_state, "sent") == 0,
 	   "case acknowledged at send time");
 	is_int(c.due_at, 1000 + 2 * 3600, "due = received + sla");
 	store_case_release(&c);
@@ -186,20 +183,20 @@ int main(void)
 	int64_t order[8], *p = order;
 	struct store_filter f = {0};
 	ok(store_case_list(st, &f, 5000, count_cb, &p, &err) == 0 &&
-		   p - order == 3,
+	       p - order == 3,
 	   "three open cases listed");
 	ok(order[0] == case2 && order[1] == case1 && order[2] == case3,
 	   "queue order: overdue urgent first, then by priority and due");
 
 	int reopened;
 	ok(store_case_followup(st, case3, 3000, &reopened, &err) == 0 &&
-		   !reopened,
+	       !reopened,
 	   "follow-up on an open case does not reopen");
 
 	struct store_counts cnt;
 	ok(store_counts(st, &cnt, &err) == 0 && cnt.cases == 3 &&
-		   cnt.messages == 1 && cnt.outbox_uncertain == 1 &&
-		   cnt.outbox_sent == 1,
+	       cnt.messages == 1 && cnt.outbox_uncertain == 1 &&
+	       cnt.outbox_sent == 1,
 	   "counts");
 	store_close(&st);
 

@@ -74,22 +74,22 @@ int main(void)
 
 	put("en/bad.txt", "Subject: hi {{nonsense}}\n\nbody\n");
 	ok(tmpl_load_dir(dir, &set, &err) == -1 &&
-		   strstr(err.msg, "en/bad.txt:1:13: unknown placeholder "
-				   "'{{nonsense}}'"),
+	       strstr(err.msg, "en/bad.txt:1:13: unknown placeholder "
+			       "'{{nonsense}}'"),
 	   "unknown placeholder is a located load error");
 	diag("%s", err.msg);
 	put("en/bad.txt", "From: me\nSubject: x\n\nbody\n");
 	ok(tmpl_load_dir(dir, &set, &err) == -1 &&
-		   strstr(err.msg, "en/bad.txt:1:1: unsupported template "
-				   "header 'From'"),
+	       strstr(err.msg, "en/bad.txt:1:1: unsupported template "
+			       "header 'From'"),
 	   "headers other than Subject are refused");
 	put("en/bad.txt", "Subject: x\nbody without blank line\n");
 	ok(tmpl_load_dir(dir, &set, &err) == -1 &&
-		   strstr(err.msg, "en/bad.txt:2:1: unsupported"),
+	       strstr(err.msg, "en/bad.txt:2:1: unsupported"),
 	   "missing blank line is reported");
 	put("en/bad.txt", "Subject: x\n\nhello {{case_id\n");
 	ok(tmpl_load_dir(dir, &set, &err) == -1 &&
-		   strstr(err.msg, "en/bad.txt:3:7: '{{' without '}}'"),
+	       strstr(err.msg, "en/bad.txt:3:7: '{{' without '}}'"),
 	   "unclosed placeholder is reported");
 	snprintf(path, sizeof(path), "%s/en/bad.txt", dir);
 	unlink(path);
@@ -112,13 +112,13 @@ int main(void)
 	static const char *const need2[] = {"general"};
 	ok(tmpl_check_names(set, need, 1, &err) == 0, "late exists");
 	ok(tmpl_check_names(set, need2, 1, &err) == -1 &&
-		   strstr(err.msg, "templates/en/general.txt does not exist"),
+	       strstr(err.msg, "templates/en/general.txt does not exist"),
 	   "missing template named");
 	ok(tmpl_find(set, "zh", "late") != NULL &&
-		   strcmp(tmpl_lang(tmpl_find(set, "zh", "late")), "zh") == 0,
+	       strcmp(tmpl_lang(tmpl_find(set, "zh", "late")), "zh") == 0,
 	   "zh template found");
 	ok(tmpl_find(set, "fr", "late") != NULL &&
-		   strcmp(tmpl_lang(tmpl_find(set, "fr", "late")), "en") == 0,
+	       strcmp(tmpl_lang(tmpl_find(set, "fr", "late")), "en") == 0,
 	   "unknown language falls back to en");
 
 	const char *refs[] = {"root@x", "mid@x"};
@@ -142,14 +142,14 @@ int main(void)
 				 .date = 1798000000};
 	buf_init(&out, 1 << 20);
 	ok(tmpl_render(tmpl_find(set, "en", "late"), &v, &mail, &out, &err) ==
-		   0,
+	       0,
 	   "render en");
 	const char *m = buf_str(&out);
 	ok(strstr(m, "Subject: Re: Where is my gift? [Case #42]\r\n") != NULL,
 	   "subject with tag");
 	ok(strstr(m, "To: \"Ann Lee\" <ann@example.net>\r\n") != NULL, "To");
 	ok(strstr(m, "From: \"Holiday Desk\" <support@example.test>\r\n") !=
-		   NULL,
+	       NULL,
 	   "From");
 	ok(strstr(m, "Message-ID: <peakq-ack-7.abc@example.test>\r\n") != NULL,
 	   "Message-ID");
@@ -177,11 +177,12 @@ int main(void)
 	memset(longname, 'A', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	const char *hostile[] = {
-		"Hi\r\nBcc: victim@example.com",
-		"x\nContent-Type: text/html",
-		"\xe2\x80\xae" "evil\xe2\x81\xa6 name",
-		"bad \xff\xfe utf8",
-		longname,
+	    "Hi\r\nBcc: victim@example.com",
+	    "x\nContent-Type: text/html",
+	    "\xe2\x80\xae"
+	    "evil\xe2\x81\xa6 name",
+	    "bad \xff\xfe utf8",
+	    longname,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
 		v.original_subject = hostile[i];
@@ -195,7 +196,8 @@ int main(void)
 		fields = header_fields(m, &crlf, &len_ok);
 		is_int(fields, 14, "hostile %zu adds no header", i);
 		ok(crlf && len_ok, "hostile %zu: lines CRLF and short", i);
-		ok(!strstr(m, "\nBcc:") && !strstr(m, "\nContent-Type: text/html"),
+		ok(!strstr(m, "\nBcc:") &&
+		       !strstr(m, "\nContent-Type: text/html"),
 		   "hostile %zu: injected header absent", i);
 		ok(count(m, "\r\n\r\n") >= 1 && !memchr(m, '\0', out.len),
 		   "hostile %zu: one body, no NUL", i);
@@ -210,12 +212,12 @@ int main(void)
 	mail.to_name = "Ann";
 	buf_reset(&out);
 	ok(tmpl_render(tmpl_find(set, "en", "late"), &v, &mail, &out, &err) ==
-		   0,
+	       0,
 	   "render long ASCII subject");
 	m = buf_str(&out);
 	ok(strstr(m, "Subject: Re: Where is my order?") != NULL &&
-		   strstr(m, "Christmas and\r\n the tracking page has not "
-				   "changed for a week [Case #42]\r\n") != NULL,
+	       strstr(m, "Christmas and\r\n the tracking page has not "
+			 "changed for a week [Case #42]\r\n") != NULL,
 	   "long ASCII subject folded at a space, left readable");
 	fields = header_fields(m, &crlf, &len_ok);
 	ok(crlf && fields == 14, "folded subject is still one field");
@@ -236,7 +238,7 @@ int main(void)
 	mail.to_name = "王小明";
 	buf_reset(&out);
 	ok(tmpl_render(tmpl_find(set, "zh", "late"), &v, &mail, &out, &err) ==
-		   0,
+	       0,
 	   "render zh");
 	m = buf_str(&out);
 	ok(strstr(m, "Subject: =?UTF-8?B?") != NULL,
