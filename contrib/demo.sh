@@ -91,6 +91,8 @@ for h in ("From", "To", "Subject", "In-Reply-To", "Auto-Submitted"):
 print()
 print(m.get_body(("plain",)).get_content())
 PY
-echo "== peakq show 1"
-"$B/peakq" -c "$T/peakq.yaml" show 1 | tail -n 12
+echo "== peakq show 4 (what an agent sees; --json for scripts)"
+"$B/peakq" -c "$T/peakq.yaml" show 4 | sed -n '1,22p'
+echo "  ..."
+"$B/peakq" -c "$T/peakq.yaml" show 4 | sed -n '/^--- events/,$p'
 echo "== done; the throwaway servers are stopped and $T removed" >&2
