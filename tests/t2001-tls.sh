@@ -63,6 +63,27 @@ run implicit-ip
 is "$?" 0 "implicit TLS to 127.0.0.1 verified against the IP SAN"
 is "$(cases)" 2 "implicit TLS: both messages ingested into a fresh store"
 
+# A STARTTLS downgrade: a server (or a man in the middle) that does not
+# offer STARTTLS. peakqd must stop before LOGIN, never fall back to plain.
+rm -f "$T/imap-peer.port"
+python3 "$top_srcdir/tests/servers/imap-peer.py" --no-starttls \
+	--port-file "$T/imap-peer.port" --log "$T/imap-peer.log" &
+ipid=$!
+i=0
+while [ ! -s "$T/imap-peer.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+rm -f "$T"/peakq.db*
+write_config starttls 127.0.0.1
+sed -i "s/port: $PQ_IMAP_PORT/port: $(cat "$T/imap-peer.port")/" "$T/peakq.yaml"
+refused downgrade "does not offer STARTTLS; refusing to log in without TLS" \
+	"STARTTLS not offered"
+if grep -qi "LOGIN\|AUTHENTICATE" "$T/imap-peer.log"; then
+	ok 1 "STARTTLS not offered: no LOGIN was sent"
+else
+	ok 0 "STARTTLS not offered: no LOGIN was sent"
+fi
+kill $ipid 2>/dev/null
+wait $ipid 2>/dev/null
+
 # Plain text: refused off loopback by the configuration check, accepted on
 # loopback.
 write_config none 127.0.0.1

@@ -56,6 +56,22 @@ ok $? "550: logged as a permanent failure"
 ok $? "550: the case has an ack_failed event"
 peer_stop
 
+# smtp:// requires STARTTLS: a server that does not offer it gets nothing.
+fresh
+: >"$T/peer.log"
+peer_start
+sed -i '/^smtp:/,$d' "$T/peakq.yaml"
+printf 'smtp:\n  url: smtp://127.0.0.1:%s\n  from: support@example.test\n' \
+	"$PEER_PORT" >>"$T/peakq.yaml"
+once nostarttls
+is "$(outbox_field 1 state)" temp_fail "no STARTTLS offered: not sent (temp_fail)"
+if grep -q '^C: MAIL\|^C: AUTH' "$T/peer.log"; then
+	ok 1 "no STARTTLS offered: nothing sent in clear text"
+else
+	ok 0 "no STARTTLS offered: nothing sent in clear text"
+fi
+peer_stop
+
 # Killed mid-SMTP: the peer takes the message and never answers the dot.
 fresh
 : >"$T/peer.log"
@@ -87,4 +103,22 @@ is "$($IMAPC "$ENV" --as customer count INBOX)" 0 "nothing was sent to the custo
 is "$(grep -c '^C: DATA' "$T/peer.log")" 1 "the stalled peer saw exactly one DATA"
 "$PEAKQ" -c "$T/peakq.yaml" show 1 | grep -q "ack_uncertain"
 ok $? "the case shows an ack_uncertain event"
+
+# SMTPS (implicit TLS) with AUTH, against the real Postfix.
+fresh
+sed -i '/^smtp:/,$d' "$T/peakq.yaml"
+cat >>"$T/peakq.yaml" <<EOC
+smtp:
+  url: smtps://127.0.0.1:$PQ_SMTPS_PORT
+  ca_file: $PQ_CA_FILE
+  user: $PQ_SUPPORT_USER
+  password_file: $T/support.pass
+  from: "Holiday Desk <support@example.test>"
+EOC
+once smtps
+is "$(outbox_field 1 state)" sent "smtps with AUTH: sent"
+$IMAPC "$ENV" --as customer wait INBOX 1 30
+ok $? "smtps with AUTH: the customer has it"
+grep -q "sasl_username=$PQ_SUPPORT_USER" "$PQ_POSTFIX_LOG"
+ok $? "smtps with AUTH: Postfix saw the login"
 done_testing
