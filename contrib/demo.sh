@@ -35,9 +35,8 @@ mkdir -p "$T/m"
 . "$T/m/env"
 IMAPC="python3 $src/tests/imapc.py $T/m/env"
 
-printf '%s\n' "$PQ_SUPPORT_PASSWORD" >"$T/support.pass"
-chmod 600 "$T/support.pass"
-cat >"$T/peakq.yaml" <<EOC
+"$src/tests/peakq-config.sh" "$T/m/env" "$T" implicit localhost
+sed -i 's/^team_name: .*/team_name: Holiday Support Team/' "$T/peakq.yaml"
 team_name: Holiday Support Team
 store: $T/peakq.db
 rules_dir: $src/rules

@@ -380,6 +380,21 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what,
 	return 0;
 }
 
+/* Step a one-row lookup: 1 when the row is ready (the caller reads it and
+ * then resets s), 0 when there is none, -1 on error (both reset s). */
+static int step_row(struct store *st, sqlite3_stmt *s, const char *what,
+		    struct xerr *err)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_error(st, rc, what, err);
+}
+
 /* Step a single-integer lookup: 1 with *v_r, 0 when no row, -1. */
 static int step_int(struct store *st, sqlite3_stmt *s, const char *what,
 		    int64_t *v_r, struct xerr *err)
@@ -783,7 +798,7 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 			 int64_t *id_r, struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_MESSAGE_INSERT, err);
-	int rc, ret;
+	int ret;
 
 	if (!s)
 		return -1;
@@ -809,17 +824,7 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 	sqlite3_bind_int64(s, 19, (int64_t)m->raw_len);
 	bind_text(s, 20, m->body_hash);
 	bind_text(s, 21, m->parse_error);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (id_r)
-			*id_r = sqlite3_column_int64(s, 0);
-		ret = 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = db_error(st, rc, "insert message", err);
-	}
-	sqlite3_reset(s);
+	ret = step_int(st, s, "insert message", id_r, err);
 	/* The raw blob was bound STATIC: drop the reference now. */
 	sqlite3_clear_bindings(s);
 	return ret;
@@ -905,7 +910,7 @@ int store_outbox_insert(struct store *st, const struct store_outbox_new *o,
 			int64_t *id_r, struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_OUTBOX_INSERT, err);
-	int rc, ret;
+	int ret;
 
 	if (!s)
 		return -1;
@@ -916,16 +921,7 @@ int store_outbox_insert(struct store *st, const struct store_outbox_new *o,
 	bind_text(s, 5, state_names[o->state]);
 	bind_text(s, 6, o->reason);
 	sqlite3_bind_int64(s, 7, o->created_at);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*id_r = sqlite3_column_int64(s, 0);
-		ret = 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = db_error(st, rc, "insert outbox row", err);
-	}
-	sqlite3_reset(s);
+	ret = step_int(st, s, "insert outbox row", id_r, err);
 	return ret;
 }
 
@@ -1184,21 +1180,16 @@ int store_case_get(struct store *st, int64_t id, struct store_case *c_r,
 		   struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_CASE_GET, err);
-	int rc;
+	int r;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((r = step_row(st, s, "read case", err)) == 1) {
 		read_case(s, c_r);
 		sqlite3_reset(s);
-		return 1;
 	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	return db_error(st, rc, "read case", err);
+	return r;
 }
 
 int store_case_messages(struct store *st, int64_t case_id,
@@ -1214,35 +1205,23 @@ int store_case_messages(struct store *st, int64_t case_id,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_message_row m = {
 		    .id = sqlite3_column_int64(s, 0),
-		    .message_id = col_dup(s, 1),
-		    .in_reply_to = col_dup(s, 2),
-		    .from_addr = col_dup(s, 3),
-		    .from_name = col_dup(s, 4),
-		    .reply_to = col_dup(s, 5),
-		    .subject = col_dup(s, 6),
-		    .lang = col_dup(s, 7),
-		    .text = col_dup(s, 8),
-		    .parse_error = col_dup(s, 9),
-		    .order_ids = col_dup(s, 10),
-		    .mailbox = col_dup(s, 11),
+		    .message_id = col_str(s, 1),
+		    .in_reply_to = col_str(s, 2),
+		    .from_addr = col_str(s, 3),
+		    .from_name = col_str(s, 4),
+		    .reply_to = col_str(s, 5),
+		    .subject = col_str(s, 6),
+		    .lang = col_str(s, 7),
+		    .text = col_str(s, 8),
+		    .parse_error = col_str(s, 9),
+		    .order_ids = col_str(s, 10),
+		    .mailbox = col_str(s, 11),
 		    .sent_date = sqlite3_column_int64(s, 12),
 		    .received_at = sqlite3_column_int64(s, 13),
 		    .uid = (uint32_t)sqlite3_column_int64(s, 14),
 		    .raw_size = (size_t)sqlite3_column_int64(s, 15),
 		};
-		int stop = cb(&m, ctx);
-		free(m.message_id);
-		free(m.in_reply_to);
-		free(m.from_addr);
-		free(m.from_name);
-		free(m.reply_to);
-		free(m.subject);
-		free(m.lang);
-		free(m.text);
-		free(m.parse_error);
-		free(m.order_ids);
-		free(m.mailbox);
-		if (stop)
+		if (cb(&m, ctx))
 			break;
 	}
 	sqlite3_reset(s);
@@ -1255,13 +1234,12 @@ int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
 		      struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_MESSAGE_RAW, err);
-	int rc;
+	int r;
 
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	if ((r = step_row(st, s, "read raw message", err)) == 1) {
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 		char *raw = xmalloc(n + 1);
 		if (n)
@@ -1270,12 +1248,8 @@ int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
 		*raw_r = raw;
 		*len_r = n;
 		sqlite3_reset(s);
-		return 1;
 	}
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE)
-		return 0;
-	return db_error(st, rc, "read raw message", err);
+	return r;
 }
 
 int store_case_outbox(struct store *st, int64_t case_id,

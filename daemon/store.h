@@ -203,9 +203,10 @@ int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 int store_case_get(struct store *st, int64_t id, struct store_case *c_r,
 		   struct xerr *err) WARN_UNUSED;
 
+/* Strings borrowed for the callback's duration. */
 struct store_message_row {
 	int64_t id;
-	char *message_id, *in_reply_to, *from_addr, *from_name, *reply_to,
+	const char *message_id, *in_reply_to, *from_addr, *from_name, *reply_to,
 	    *subject, *lang, *text, *parse_error, *order_ids, *mailbox;
 	int64_t sent_date, received_at;
 	uint32_t uid;

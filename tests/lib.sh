@@ -92,38 +92,23 @@ mailenv_start() {
 	. "$T/m/env"
 }
 
-# Write a peakq.yaml for the running mail environment into $T/peakq.yaml.
-# $1: imap tls (implicit|starttls|none), $2: host (default localhost)
+# Write $T/peakq.yaml (and $T/support.pass) for the running mail
+# environment. $1: imap tls (implicit|starttls|none), $2: host (localhost).
 write_config() {
-	_tls=${1:-implicit}
-	_host=${2:-localhost}
-	case $_tls in
-	implicit) _port=$PQ_IMAPS_PORT ;;
-	*) _port=$PQ_IMAP_PORT ;;
-	esac
-	printf '%s\n' "$PQ_SUPPORT_PASSWORD" >"$T/support.pass"
-	chmod 600 "$T/support.pass"
-	cat >"$T/peakq.yaml" <<EOC
-team_name: Holiday Desk
-store: $T/peakq.db
-rules_dir: $top_srcdir/rules
-templates_dir: $top_srcdir/templates
-poll_interval: 2s
-accounts:
-  - name: support
-    imap:
-      host: $_host
-      port: $_port
-      tls: $_tls
-      ca_file: $PQ_CA_FILE
-      user: $PQ_SUPPORT_USER
-      password_file: $T/support.pass
-    mailboxes: [INBOX]
-smtp:
-  url: smtp://127.0.0.1:$PQ_SMTP_PORT
-  ca_file: $PQ_CA_FILE
-  from: "Holiday Desk <support@example.test>"
-EOC
+	"$top_srcdir/tests/peakq-config.sh" "$T/m/env" "$T" "${1:-implicit}" \
+		"${2:-localhost}"
+}
+
+# wait_until TENTHS COMMAND...: retry COMMAND every 0.1 s, up to TENTHS
+# times; its last status.
+wait_until() {
+	_n=$1
+	shift
+	while ! "$@" && [ "$_n" -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	"$@"
 }
 
 # Start the scripted SMTP peer (tests/servers/smtp-peer.py) with ARGS; sets
@@ -133,11 +118,7 @@ peer_start() {
 	python3 "$top_srcdir/tests/servers/smtp-peer.py" \
 		--port-file "$T/peer.port" --log "$T/peer.log" "$@" &
 	PEER_PID=$!
-	_i=0
-	while [ ! -s "$T/peer.port" ] && [ $_i -lt 100 ]; do
-		sleep 0.05
-		_i=$((_i + 1))
-	done
+	wait_until 100 test -s "$T/peer.port"
 	PEER_PORT=$(cat "$T/peer.port")
 }
 peer_stop() {

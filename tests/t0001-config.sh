@@ -3,9 +3,12 @@
 # a good set, 78 with a file:line:col message for each kind of mistake.
 . "$(dirname "$0")/lib.sh"
 
-PQ_SUPPORT_PASSWORD=x PQ_IMAPS_PORT=993 PQ_IMAP_PORT=143 PQ_SMTP_PORT=25 \
-	PQ_CA_FILE=/etc/ssl/certs/ca-certificates.crt \
-	PQ_SUPPORT_USER=support@example.test
+# No servers needed: a made-up mail environment for write_config.
+mkdir -p "$T/m"
+cat >"$T/m/env" <<'EOE'
+PQ_SUPPORT_PASSWORD=x PQ_IMAPS_PORT=993 PQ_IMAP_PORT=143 PQ_SMTP_PORT=25
+PQ_CA_FILE=/etc/ssl/certs/ca-certificates.crt PQ_SUPPORT_USER=support@example.test
+EOE
 write_config implicit imap.example.com
 
 out=$("$PEAKQD" -n -c "$T/peakq.yaml" 2>&1)

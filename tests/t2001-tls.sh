@@ -69,8 +69,7 @@ rm -f "$T/imap-peer.port"
 python3 "$top_srcdir/tests/servers/imap-peer.py" --no-starttls \
 	--port-file "$T/imap-peer.port" --log "$T/imap-peer.log" &
 ipid=$!
-i=0
-while [ ! -s "$T/imap-peer.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+wait_until 100 test -s "$T/imap-peer.port"
 rm -f "$T"/peakq.db*
 write_config starttls 127.0.0.1
 sed -i "s/port: $PQ_IMAP_PORT/port: $(cat "$T/imap-peer.port")/" "$T/peakq.yaml"

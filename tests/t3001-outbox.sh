@@ -80,12 +80,7 @@ peer_start --stall
 smtp_to_peer "$PEER_PORT"
 "$PEAKQD" -c "$T/peakq.yaml" --once --log=stderr >"$T/stall.log" 2>&1 &
 pid=$!
-i=0
-while ! grep -q "<stalled>" "$T/peer.log" 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-grep -q "<stalled>" "$T/peer.log"
+wait_until 100 grep -q "<stalled>" "$T/peer.log"
 ok $? "the message was handed over and the server stalls"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null

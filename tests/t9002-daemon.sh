@@ -18,14 +18,8 @@ ncases() {
 		echo 0
 	fi
 }
-wait_cases() { # N: up to 15 s
-	i=0
-	while [ "$(ncases)" -lt "$1" ] && [ $i -lt 150 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	[ "$(ncases)" -ge "$1" ]
-}
+has_cases() { [ "$(ncases)" -ge "$1" ]; }
+wait_cases() { wait_until 150 has_cases "$1"; }
 
 JOURNAL_STREAM=8:1234 "$PEAKQD" -c "$T/peakq.yaml" >"$T/daemon.log" 2>&1 &
 pid=$!
@@ -41,11 +35,7 @@ ok $? "journal format: <6> priority prefix, no timestamp"
 # A broken rules file: the reload is refused and the old rules stay.
 printf 'rules:\n  - name: [oops\n' >"$T/rules/20-broken.yaml"
 kill -HUP "$pid"
-i=0
-while ! grep -q "reload refused" "$T/daemon.log" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_until 100 grep -q "reload refused" "$T/daemon.log"
 grep -q "^<3>reload refused, keeping the running configuration: $T/rules/20-broken.yaml:" "$T/daemon.log"
 ok $? "a broken reload is refused with the file and position"
 $IMAPC "$ENV" append INBOX "$DATA/holiday/05-damaged-zh-gb2312.eml" >/dev/null
@@ -55,23 +45,14 @@ ok $? "the daemon keeps working with the old rules"
 # A good reload.
 rm "$T/rules/20-broken.yaml"
 kill -HUP "$pid"
-i=0
-while ! grep -q "reloaded: 1 account(s), 8 rule(s)" "$T/daemon.log" && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q "reloaded: 1 account(s), 8 rule(s)" "$T/daemon.log"
+wait_until 100 grep -q "reloaded: 1 account(s), 8 rule(s)" "$T/daemon.log"
 ok $? "a good reload is taken"
 
 # SIGTERM: a clean stop, exit 0.
 kill -TERM "$pid"
-i=0
-while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-kill -0 "$pid" 2>/dev/null
-ok $((!$?)) "SIGTERM stops the daemon within 10 s"
+gone() { ! kill -0 "$pid" 2>/dev/null; }
+wait_until 100 gone
+ok $? "SIGTERM stops the daemon within 10 s"
 wait "$pid"
 is "$?" 0 "exit status 0"
 grep -q "peakqd stopping" "$T/daemon.log"

@@ -9,10 +9,9 @@ and logs every line it receives to --log ("C: ...").
                   LOGIN is answered NO, but it must never be sent.
 """
 import argparse
-import os
-import socket
 import sys
-import threading
+
+import peerlib
 
 
 def main():
@@ -22,19 +21,7 @@ def main():
     ap.add_argument("--no-starttls", action="store_true")
     a = ap.parse_args()
 
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.getsockname()[1])
-    os.rename(tmp, a.port_file)
-    lock = threading.Lock()
-
-    def log(line):
-        with lock, open(a.log, "a") as f:
-            f.write(line + "\n")
+    log = peerlib.logger(a.log)
 
     def serve(conn):
         rf = conn.makefile("rb")
@@ -65,9 +52,7 @@ def main():
         finally:
             conn.close()
 
-    while True:
-        conn, _ = srv.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    peerlib.serve_forever(a.port_file, serve)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ replies "S: "); each accepted message is saved as --save-dir/N.eml.
 """
 import argparse
 import os
-import socket
 import sys
 import threading
 import time
+
+import peerlib
 
 
 def main():
@@ -32,20 +33,9 @@ def main():
     ap.add_argument("--stall", action="store_true")
     a = ap.parse_args()
 
-    srv = socket.socket()
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(8)
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.getsockname()[1])
-    os.rename(tmp, a.port_file)
-    lock = threading.Lock()
+    log = peerlib.logger(a.log)
     count = [0]
-
-    def log(line):
-        with lock, open(a.log, "a") as f:
-            f.write(line + "\n")
+    lock = threading.Lock()
 
     def serve(conn):
         rf = conn.makefile("rb")
@@ -114,9 +104,7 @@ def main():
         finally:
             conn.close()
 
-    while True:
-        conn, _ = srv.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+    peerlib.serve_forever(a.port_file, serve)
 
 
 if __name__ == "__main__":
