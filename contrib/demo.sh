@@ -36,26 +36,8 @@ mkdir -p "$T/m"
 IMAPC="python3 $src/tests/imapc.py $T/m/env"
 
 "$src/tests/peakq-config.sh" "$T/m/env" "$T" implicit localhost
-sed -i 's/^team_name: .*/team_name: Holiday Support Team/' "$T/peakq.yaml"
-team_name: Holiday Support Team
-store: $T/peakq.db
-rules_dir: $src/rules
-templates_dir: $src/templates
-accounts:
-  - name: support
-    imap:
-      host: localhost
-      port: $PQ_IMAPS_PORT
-      tls: implicit
-      ca_file: $PQ_CA_FILE
-      user: $PQ_SUPPORT_USER
-      password_file: $T/support.pass
-    mailboxes: [INBOX]
-smtp:
-  url: smtp://127.0.0.1:$PQ_SMTP_PORT
-  ca_file: $PQ_CA_FILE
-  from: "Holiday Support Team <support@example.test>"
-EOC
+sed -i -e 's/^team_name: .*/team_name: Holiday Support Team/' \
+	-e 's/Holiday Desk </Holiday Support Team </' "$T/peakq.yaml"
 
 echo "== the support mailbox receives $(ls "$src"/tests/data/holiday/*.eml | wc -l) holiday messages" >&2
 $IMAPC append INBOX "$src"/tests/data/holiday/*.eml >/dev/null
