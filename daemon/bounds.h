@@ -29,6 +29,9 @@
 #define PQ_MAX_KEYWORDS 100000
 /* IMAP: UIDs per UID FETCH, per-read timeout in seconds. */
 #define PQ_FETCH_BATCH 25
+/* ...and at most this many bytes per UID FETCH (libetpan holds a whole
+ * response in memory); a larger message is fetched on its own. */
+#define PQ_FETCH_BATCH_BYTES (4u * 1024 * 1024)
 #define PQ_IMAP_TIMEOUT 60
 #define PQ_SMTP_TIMEOUT 60
 

@@ -372,12 +372,78 @@ static int cmp_fetched(const void *a, const void *b)
 		       &((const struct fetched *)b)->m.uid);
 }
 
+/* A UID set for sorted uids, with runs of consecutive UIDs as ranges so
+ * that thousands of UIDs make a short command. */
+static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (j == i)
+			mailimap_set_add_single(set, uids[i]);
+		else
+			mailimap_set_add_interval(set, uids[i], uids[j]);
+		i = j + 1;
+	}
+	return set;
+}
+
+int imap_sizes(struct imap_conn *c, const uint32_t *uids, size_t n,
+	       uint32_t *sizes, struct xerr *err)
+{
+	struct mailimap_set *set;
+	struct mailimap_fetch_type *ft;
+	clist *result = NULL;
+	int r;
+
+	memset(sizes, 0, n * sizeof(*sizes));
+	if (n == 0)
+		return 0;
+	set = uid_set(uids, n);
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_rfc822_size());
+	r = mailimap_uid_fetch(c->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_error(c, r, "uid fetch sizes", err);
+	for (clistiter *it = clist_begin(result); it; it = clist_next(it)) {
+		struct mailimap_msg_att *att = clist_content(it);
+		uint32_t uid = 0, size = 0;
+		for (clistiter *ai = clist_begin(att->att_list); ai;
+		     ai = clist_next(ai)) {
+			struct mailimap_msg_att_item *item = clist_content(ai);
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			if (item->att_data.att_static->att_type ==
+			    MAILIMAP_MSG_ATT_UID)
+				uid =
+				    item->att_data.att_static->att_data.att_uid;
+			else if (item->att_data.att_static->att_type ==
+				 MAILIMAP_MSG_ATT_RFC822_SIZE)
+				size = item->att_data.att_static->att_data
+					   .att_rfc822_size;
+		}
+		uint32_t *hit = bsearch(&uid, uids, n, sizeof(*uids), cmp_u32);
+		if (hit)
+			sizes[hit - uids] = size;
+	}
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
 int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	       size_t max_bytes,
 	       int (*cb)(const struct imap_msg *m, void *ctx, struct xerr *err),
 	       void *ctx, struct xerr *err)
 {
-	struct mailimap_set *set = mailimap_set_new_empty();
+	struct mailimap_set *set = uid_set(uids, n);
 	struct mailimap_fetch_type *ft;
 	clist *result = NULL;
 	clistiter *it;
@@ -385,8 +451,6 @@ int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	size_t nm = 0;
 	int r, ret = -1;
 
-	for (size_t i = 0; i < n; i++)
-		mailimap_set_add_single(set, uids[i]);
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(
 	    ft, mailimap_fetch_att_new_uid());
@@ -459,15 +523,6 @@ out:
 	if (result)
 		mailimap_fetch_list_free(result);
 	return ret;
-}
-
-static struct mailimap_set *uid_set(const uint32_t *uids, size_t n)
-{
-	struct mailimap_set *set = mailimap_set_new_empty();
-
-	for (size_t i = 0; i < n; i++)
-		mailimap_set_add_single(set, uids[i]);
-	return set;
 }
 
 static int add_flag(struct imap_conn *c, const uint32_t *uids, size_t n,

@@ -47,6 +47,11 @@ int imap_select(struct imap_conn *c, const char *mailbox,
 int imap_search_after(struct imap_conn *c, uint32_t last_uid, uint32_t **uids_r,
 		      size_t *n_r, struct xerr *err) WARN_UNUSED;
 
+/* RFC822.SIZE of each of uids[0..n) (sorted ascending) into sizes[i]; 0 for
+ * a message that vanished. One command for the whole set. */
+int imap_sizes(struct imap_conn *c, const uint32_t *uids, size_t n,
+	       uint32_t *sizes, struct xerr *err) WARN_UNUSED;
+
 struct imap_msg {
 	uint32_t uid;
 	const char *data; /* borrowed for the callback's duration */
@@ -55,8 +60,9 @@ struct imap_msg {
 	int64_t internaldate; /* epoch seconds, 0 if unknown */
 };
 /* UID FETCH (UID RFC822.SIZE INTERNALDATE BODY.PEEK[]<0.max_bytes>) of
- * uids[0..n) and call cb for each message returned, in ascending UID order.
- * cb returns 0 to go on, -1 to stop (its error is in err). */
+ * uids[0..n) (sorted ascending) and call cb for each message returned, in
+ * ascending UID order. cb returns 0 to go on, -1 to stop (its error is in err).
+ */
 int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	       size_t max_bytes,
 	       int (*cb)(const struct imap_msg *m, void *ctx, struct xerr *err),

@@ -478,7 +478,7 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 {
 	struct imap_box box;
 	struct store_mailbox mb = {0};
-	uint32_t *uids = NULL, *pending = NULL;
+	uint32_t *uids = NULL, *pending = NULL, *sizes = NULL;
 	size_t n = 0, npending = 0;
 	struct batch b = {.ctx = ctx, .acct = a, .mailbox = name, .mb = &mb};
 	int ret = -1;
@@ -534,10 +534,26 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		log_debug("imap: account=%s mailbox=%s: %zu new message(s) "
 			  "after uid %u",
 			  a->name, name, n, mb.last_uid);
-	for (size_t i = 0; i < n && !b.stopped; i += PQ_FETCH_BATCH) {
-		size_t k = n - i < PQ_FETCH_BATCH ? n - i : PQ_FETCH_BATCH;
+	sizes = xcalloc(n ? n : 1, sizeof(*sizes));
+	if (imap_sizes(ic, uids, n, sizes, err) < 0)
+		goto out;
+	for (size_t i = 0, k; i < n && !b.stopped; i += k) {
+		size_t bytes = 0;
 		if (ctx->stop && *ctx->stop)
 			break;
+		/* A batch: up to PQ_FETCH_BATCH messages and
+		 * PQ_FETCH_BATCH_BYTES, but always at least one. */
+		for (k = 0; i + k < n && k < PQ_FETCH_BATCH; k++) {
+			size_t sz = sizes[i + k];
+			if (sz > (size_t)ctx->conf->max_message_size)
+				sz = (size_t)ctx->conf->max_message_size;
+			if (k && bytes + sz > PQ_FETCH_BATCH_BYTES)
+				break;
+			bytes += sz;
+		}
+		log_debug(
+		    "imap: fetch account=%s mailbox=%s uids=%zu bytes=%zu",
+		    a->name, name, k, bytes);
 		b.ndone = 0;
 		b.max_uid = 0;
 		if (store_begin(ctx->store, err) < 0)
@@ -569,6 +585,7 @@ out : {
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
 }
 	free(uids);
+	free(sizes);
 	free(pending);
 	free(b.done);
 	return ret;

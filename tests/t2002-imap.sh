@@ -75,6 +75,22 @@ ok $? "size cap: stored truncated to 64K, classified from its text, event record
 grep -q "stored truncated to 65536" "$T/big.log"
 ok $? "size cap: logged"
 
+# Big messages go one per fetch (libetpan holds a whole response in memory).
+fresh
+$IMAPC "$ENV" delete-all INBOX >/dev/null
+for i in 1 2 3; do
+	sed "s/big-1@/big-$i-3m@/" "$T/big.eml" >"$T/big$i.eml"
+	python3 -c 'import sys
+f = open(sys.argv[1], "a")
+for i in range(45000): f.write("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\n")' "$T/big$i.eml"
+done
+$IMAPC "$ENV" append INBOX "$T/big1.eml" "$T/big2.eml" "$T/big3.eml" >/dev/null
+"$PEAKQD" -c "$T/peakq.yaml" --once -v --log=stderr >"$T/big3.log" 2>&1
+is "$?" 0 "three 3 MB messages: run ok"
+is "$(ncases)" 3 "three 3 MB messages: three cases"
+is "$(grep -c 'imap: fetch account=support mailbox=INBOX uids=1 ' "$T/big3.log")" 3 \
+	"three 3 MB messages: one fetch each"
+
 # Unparseable mail: still a case, raw bytes kept, never acknowledged.
 fresh
 $IMAPC "$ENV" delete-all INBOX >/dev/null
