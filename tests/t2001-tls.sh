@@ -83,6 +83,25 @@ fi
 kill $ipid 2>/dev/null
 wait $ipid 2>/dev/null
 
+# SNI: the host name goes in the ClientHello (needed by servers hosting
+# several names); an IP address does not (RFC 6066).
+sni() { # HOST: connect to a logging TLS server, print the SNI extensions
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	(sleep 4 | openssl s_server -accept "$port" -cert "$T/m/tls/server.crt" \
+		-key "$T/m/tls/server.key" -tlsextdebug >"$T/sni.out" 2>&1 &)
+	wait_until 50 grep -q ACCEPT "$T/sni.out"
+	write_config implicit "$1"
+	sed -i "s/port: $PQ_IMAPS_PORT/port: $port/" "$T/peakq.yaml"
+	run sni >/dev/null 2>&1
+	grep -c 'TLS client extension "server name"' "$T/sni.out"
+}
+if [ -f "$T/m/tls/server.crt" ] && [ -f "$T/m/tls/server.key" ]; then
+	is "$(sni localhost)" 1 "SNI sent for a host name"
+	is "$(sni 127.0.0.1)" 0 "no SNI for an IP address"
+else
+	ok 0 "# SKIP server certificate not at $T/m/tls/server.crt"
+fi
+
 # Plain text: refused off loopback by the configuration check, accepted on
 # loopback.
 write_config none 127.0.0.1
