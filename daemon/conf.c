@@ -152,9 +152,9 @@ static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 {
 	static const char *const keys[] = {"host",	    "port",	"tls",
 					   "ca_file",	    "insecure", "user",
-					   "password_file", NULL};
+					   "password_file", "timeout",	NULL};
 	struct yml_node *v;
-	long long port;
+	long long port, secs;
 	char *tls = NULL;
 	int ret = -1;
 
@@ -211,6 +211,12 @@ static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 	}
 	if (yml_str(doc, v, "password_file", 0, &a->password_file, err) < 0)
 		goto out;
+	a->timeout = PQ_IMAP_TIMEOUT;
+	if ((v = yml_get(m, "timeout"))) {
+		if (yml_duration(doc, v, "timeout", 1, 3600, &secs, err) < 0)
+			goto out;
+		a->timeout = (int)secs;
+	}
 	if (a->tls == CONF_TLS_NONE && !a->insecure &&
 	    !conf_host_is_loopback(a->host)) {
 		v = yml_get(m, "tls");
@@ -392,11 +398,13 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 		     struct conf_smtp *s, struct xerr *err)
 {
 	static const char *const keys[] = {
-	    "url",	     "tls",  "ca_file",	 "insecure",	  "user",
-	    "password_file", "from", "reply_to", "envelope_from", NULL};
+	    "url",	     "tls",	      "ca_file", "insecure",
+	    "user",	     "password_file", "from",	 "reply_to",
+	    "envelope_from", "timeout",	      NULL};
 	struct yml_node *v;
 	char *tls = NULL, *addr = NULL;
 	int ret = -1, none = 0;
+	long long secs;
 
 	if (yml_expect(doc, m, YML_MAP, "smtp", err) < 0 ||
 	    yml_check_keys(doc, m, keys, err) < 0)
@@ -482,6 +490,12 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 				  "'address'");
 			goto out;
 		}
+	}
+	s->timeout = PQ_SMTP_TIMEOUT;
+	if ((v = yml_get(m, "timeout"))) {
+		if (yml_duration(doc, v, "timeout", 1, 3600, &secs, err) < 0)
+			goto out;
+		s->timeout = (int)secs;
 	}
 	s->envelope_from = xstrdup("");
 	if ((v = yml_get(m, "envelope_from"))) {

@@ -20,6 +20,7 @@ struct conf_account {
 	int insecure;  /* allow plain text off loopback */
 	char *user;
 	char *password_file;
+	int timeout; /* seconds per network read */
 	char **mailboxes;
 	size_t nmailboxes;
 	enum conf_after after;
@@ -43,6 +44,7 @@ struct conf_smtp {
 	char *reply_to_name; /* optional */
 	char *reply_to_addr; /* optional */
 	char *envelope_from; /* "" for <> */
+	int timeout;	     /* seconds per network read */
 };
 
 struct conf {

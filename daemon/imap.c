@@ -40,7 +40,10 @@ static int imap_error(struct imap_conn *c, int r, const char *what,
 
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
-		return xerr_set(err, kind, "imap: %s: connection lost", what);
+		return xerr_set(err, kind,
+				"imap: %s: connection lost or no answer within "
+				"the timeout",
+				what);
 	case MAILIMAP_ERROR_PARSE:
 		return xerr_set(err, kind,
 				"imap: %s: malformed response from server",

@@ -609,7 +609,7 @@ int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
 	    .ca_file = a->ca_file,
 	    .user = a->user,
 	    .password = password,
-	    .timeout = PQ_IMAP_TIMEOUT,
+	    .timeout = a->timeout,
 	};
 	if (imap_connect(&p, &ic, err) < 0)
 		goto out;

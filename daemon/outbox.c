@@ -40,7 +40,7 @@ static int open_smtp(struct outbox_ctx *ctx, struct xerr *err)
 	    .password = password,
 	    .helo = helo_of(s),
 	    .envelope_from = s->envelope_from,
-	    .timeout = PQ_SMTP_TIMEOUT,
+	    .timeout = s->timeout,
 	};
 	r = smtp_new(&p, &ctx->smtp, err);
 	secret_free(&password);

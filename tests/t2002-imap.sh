@@ -144,4 +144,27 @@ $IMAPC "$ENV" --as customer wait INBOX $((before + 3)) 30
 sleep 2
 is "$($IMAPC "$ENV" --as customer count INBOX)" $((before + 3)) \
 	"uidvalidity: three acknowledgements in all, none twice"
+
+# A server that stops answering: each read gives up after the timeout.
+rm -f "$T/imap-peer.port"
+python3 "$top_srcdir/tests/servers/imap-peer.py" --stall \
+	--port-file "$T/imap-peer.port" --log "$T/imap-peer.log" &
+ipid=$!
+wait_until 100 test -s "$T/imap-peer.port"
+fresh
+write_config none 127.0.0.1
+sed -i -e "s/port: $PQ_IMAP_PORT/port: $(cat "$T/imap-peer.port")/" \
+	-e 's/^      tls: none/      tls: none\n      timeout: 2s/' "$T/peakq.yaml"
+start=$(date +%s)
+once stall
+rc=$?
+took=$(($(date +%s) - start))
+is "$rc" 75 "stalled server: --once gives up (exit 75)"
+[ "$took" -le 10 ]
+ok $? "stalled server: within the 2 s read timeout ($took s)"
+grep -q "imap: capability.*no answer within the timeout\|no answer within the timeout" "$T/stall.log"
+ok $? "stalled server: the error says so"
+grep 'error' "$T/stall.log" | sed 's/^/#   /'
+kill $ipid 2>/dev/null
+wait $ipid 2>/dev/null
 done_testing

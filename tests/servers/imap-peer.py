@@ -7,6 +7,7 @@ and logs every line it receives to --log ("C: ...").
   --no-starttls   advertise IMAP4rev1 without STARTTLS and answer
                   STARTTLS with BAD (a downgrade by a man in the middle);
                   LOGIN is answered NO, but it must never be sent.
+  --stall         send the greeting, then never answer anything
 """
 import argparse
 import sys
@@ -19,6 +20,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--no-starttls", action="store_true")
+    ap.add_argument("--stall", action="store_true")
     a = ap.parse_args()
 
     log = peerlib.logger(a.log)
@@ -34,6 +36,8 @@ def main():
                     return
                 text = line.decode("latin-1").rstrip("\r\n")
                 log("C: " + text)
+                if a.stall:
+                    continue
                 parts = text.split(" ", 2)
                 if len(parts) < 2:
                     continue
