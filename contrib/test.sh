@@ -1,32 +1,60 @@
 #!/bin/sh
-# Set everything up and run the test suite: installs missing Debian packages,
-# builds with -Werror, ASan and UBSan, runs `make check` (unit tests and the
-# real-server tests against a throwaway Dovecot and Postfix on loopback), and
-# prints TAP results and the line "N passed, N failed".
+# Set everything up and run the test suite, as CI does: installs missing
+# Debian packages, then
+#   1. builds with -Werror, ASan and UBSan and runs `make check` (unit tests,
+#      and the real-server tests against a throwaway Dovecot and Postfix on
+#      loopback);
+#   2. builds again without sanitizers and runs `make check-valgrind` (the
+#      same suite with every program under valgrind).
+# Prints the TAP results and, last, the line "N passed, N failed".
+# PEAKQ_NO_VALGRIND=1 skips step 2.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
 "$src/contrib/setup-deps.sh" || exit 1
-export PEAKQ_BUILD=${PEAKQ_BUILD:-$src/_build-check}
-"$src/contrib/build.sh" --enable-werror --enable-sanitizers || exit 1
-cd "$PEAKQ_BUILD"
-make -j2 check >make-check.out 2>&1
-rc=$?
-# The TAP lines of every test, then the totals.
-for log in $(find tests -name '*.log' | sort); do
-	echo "# $log"
-	grep -E '^(ok|not ok|1\.\.|Bail out!)' "$log"
-done
-pass=$(sed -n 's/^# PASS: *//p' make-check.out | head -1)
-total_fail=0
-for k in FAIL ERROR XPASS; do
-	n=$(sed -n "s/^# $k: *//p" make-check.out | head -1)
-	total_fail=$((total_fail + ${n:-0}))
-done
-skip=$(sed -n 's/^# SKIP: *//p' make-check.out | head -1)
-if [ "$rc" -ne 0 ]; then
-	echo "# make check failed; details:"
-	sed 's/^/# /' make-check.out | tail -40
-	[ -f test-suite.log ] && sed 's/^/# /' test-suite.log | tail -80
+passed=0
+failed=0
+status=0
+
+suite() { # NAME BUILDDIR TARGET CONFIGURE-ARGS...
+	name=$1 dir=$2 target=$3
+	shift 3
+	echo "# == $name"
+	if ! PEAKQ_BUILD=$dir "$src/contrib/build.sh" "$@" >"$dir.build.log" 2>&1; then
+		echo "not ok - $name: build failed"
+		sed 's/^/# /' "$dir.build.log" | tail -30
+		failed=$((failed + 1))
+		status=1
+		return
+	fi
+	(cd "$dir" && make -j2 "$target" >make-check.out 2>&1)
+	rc=$?
+	for log in $(cd "$dir" && find tests -name '*.log' | sort); do
+		echo "# $log"
+		grep -E '^(ok|not ok|1\.\.|Bail out!)' "$dir/$log"
+	done
+	p=$(sed -n 's/^# PASS: *//p' "$dir/make-check.out" | head -1)
+	f=0
+	for k in FAIL ERROR XPASS; do
+		n=$(sed -n "s/^# $k: *//p" "$dir/make-check.out" | head -1)
+		f=$((f + ${n:-0}))
+	done
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 # make failed before or outside the tests
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "# $name failed; details:"
+		sed 's/^/# /' "$dir/make-check.out" | tail -40
+		status=1
+	fi
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + f))
+}
+
+suite "make check (-Werror, ASan, UBSan)" "$src/_build-check" check \
+	--enable-werror --enable-sanitizers
+if [ -z "${PEAKQ_NO_VALGRIND:-}" ]; then
+	suite "make check-valgrind" "$src/_build-valgrind" check-valgrind \
+		--enable-werror
 fi
-echo "${pass:-0} passed, $total_fail failed (${skip:-0} skipped)"
-[ "$rc" -eq 0 ] && [ "$total_fail" -eq 0 ]
+echo "$passed passed, $failed failed"
+exit $status

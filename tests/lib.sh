@@ -60,6 +60,22 @@ done_testing() {
 # A short, world-traversable temp dir (Unix socket paths are limited).
 T=$(mktemp -d /tmp/pq.XXXXXX)
 chmod 755 "$T"
+
+# PQ_VALGRIND=1 runs every peakqd and peakq under valgrind (memcheck, leak
+# check); any error makes the command fail with status 99.
+if [ -n "${PQ_VALGRIND:-}" ]; then
+	for _p in peakqd peakq; do
+		cat >"$T/$_p" <<EOV
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
+	--error-exitcode=99 --suppressions="$top_srcdir/tests/valgrind.supp" \\
+	"$top_builddir/$_p" "\$@"
+EOV
+		chmod +x "$T/$_p"
+	done
+	PEAKQD="$T/peakqd"
+	PEAKQ="$T/peakq"
+fi
 MAILENV=
 cleanup() {
 	if [ -n "$MAILENV" ]; then
