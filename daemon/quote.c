@@ -1,0 +1,159 @@
+/* quote: line-based detection of quoted replies, forwards, signatures and
+ * marketplace boilerplate, so that keyword rules see only what the customer
+ * wrote now. Conservative: when unsure a line stays fresh. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "quote.h"
+#include "util.h"
+
+struct line {
+	const char *p;
+	size_t n; /* without the LF */
+};
+
+static int starts(const struct line *l, const char *prefix)
+{
+	size_t k = strlen(prefix);
+	const char *p = l->p;
+	size_t n = l->n;
+
+	while (n && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	return n >= k && ascii_ncasecmp(p, prefix, k) == 0;
+}
+
+static int contains(const struct line *l, const char *needle)
+{
+	return memmem(l->p, l->n, needle, strlen(needle)) != NULL;
+}
+
+/* Trailing text of the line (ignoring spaces) ends with suffix? */
+static int ends(const struct line *l, const char *suffix)
+{
+	size_t k = strlen(suffix), n = l->n;
+
+	while (n && (l->p[n - 1] == ' ' || l->p[n - 1] == '\t' ||
+		     l->p[n - 1] == '\r'))
+		n--;
+	return n >= k && ascii_ncasecmp(l->p + n - k, suffix, k) == 0;
+}
+
+static int is_blank(const struct line *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->p[i] != ' ' && l->p[i] != '\t' && l->p[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Does an attribution start at line i (of nl)? Returns the number of lines
+ * it takes (1 or 2), or 0. */
+static int attribution(const struct line *ls, size_t i, size_t nl)
+{
+	const struct line *l = &ls[i];
+
+	if (starts(l, "-----Original Message-----") ||
+	    starts(l, "----- Original Message -----") ||
+	    starts(l, "---------- Forwarded message") ||
+	    starts(l, "-------- Original message --------") ||
+	    starts(l, "Begin forwarded message:") || contains(l, "原始邮件") ||
+	    contains(l, "原始郵件") || contains(l, "转发的邮件") ||
+	    contains(l, "轉寄的郵件"))
+		return 1;
+	/* "On Mon, Dec 22, 2025 at 10:14 AM Seller <a@b> wrote:", also when
+	 * the client wrapped it onto a second line. */
+	if (starts(l, "On ") || starts(l, "Le ") || starts(l, "Am ")) {
+		if (ends(l, "wrote:") || ends(l, "a écrit :") ||
+		    ends(l, "schrieb:"))
+			return 1;
+		if (i + 1 < nl && !is_blank(&ls[i + 1]) &&
+		    (ends(&ls[i + 1], "wrote:")))
+			return 2;
+	}
+	/* Chinese clients: "在 2025年12月22日 10:14，Seller <a@b> 写道：" */
+	if ((starts(l, "在") || starts(l, "於") || starts(l, "于")) &&
+	    (contains(l, "写道") || contains(l, "寫道")))
+		return 1;
+	/* Outlook: "From: X" then "Sent:"/"Date:" within the next lines,
+	 * often after a line of underscores. */
+	if ((starts(l, "From:") || starts(l, "发件人:") ||
+	     starts(l, "发件人：") || starts(l, "寄件者:") ||
+	     starts(l, "寄件者：")) &&
+	    i + 1 < nl &&
+	    (starts(&ls[i + 1], "Sent:") || starts(&ls[i + 1], "Date:") ||
+	     starts(&ls[i + 1], "发送时间") || starts(&ls[i + 1], "寄件日期") ||
+	     starts(&ls[i + 1], "To:")))
+		return 1;
+	if (l->n >= 20 && strspn(l->p, "_") >= 20)
+		return 1;
+	return 0;
+}
+
+static int signature(const struct line *l)
+{
+	return (l->n == 3 && memcmp(l->p, "-- ", 3) == 0) ||
+	       (l->n == 2 && memcmp(l->p, "--", 2) == 0) ||
+	       starts(l, "Sent from my ") || starts(l, "Get Outlook for ") ||
+	       starts(l, "发自我的") || starts(l, "從我的 iPhone 傳送") ||
+	       starts(l, "发自 ") || starts(l, "寄自我的");
+}
+
+static int add(struct buf *b, const struct line *l)
+{
+	return buf_add(b, l->p, l->n) < 0 || buf_addc(b, '\n') < 0 ? -1 : 0;
+}
+
+int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
+{
+	struct line *ls = NULL;
+	size_t nl = 0, cap = 0, i, from = 0, to;
+	int ret = 0, amazon = 0;
+
+	for (const char *p = s, *end = s + n; p < end;) {
+		const char *nlp = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nlp ? (size_t)(nlp - p) : (size_t)(end - p);
+		if (nl == cap) {
+			cap = cap ? cap * 2 : 64;
+			ls = xreallocarray(ls, cap, sizeof(*ls));
+		}
+		ls[nl].p = p;
+		ls[nl].n = len;
+		nl++;
+		p += len + 1;
+	}
+	to = nl;
+	/* Amazon Buyer-Seller Messaging: the buyer's words are between the
+	 * two markers; the rest is the marketplace's own text. */
+	for (i = 0; i < nl; i++)
+		if (starts(&ls[i], "------------- Message:")) {
+			from = i + 1;
+			amazon = 1;
+			break;
+		}
+	if (amazon)
+		for (i = from; i < nl; i++)
+			if (starts(&ls[i], "------------- End message")) {
+				to = i;
+				break;
+			}
+	for (i = 0; i < from; i++)
+		if (add(quoted, &ls[i]) < 0)
+			ret = -1;
+	for (i = from; i < to; i++) {
+		int k = attribution(ls, i, to);
+		if (k || signature(&ls[i]))
+			break;
+		if (add(starts(&ls[i], ">") ? quoted : fresh, &ls[i]) < 0)
+			ret = -1;
+	}
+	for (; i < nl; i++)
+		if (add(quoted, &ls[i]) < 0)
+			ret = -1;
+	free(ls);
+	return ret;
+}

@@ -1,0 +1,77 @@
+/* test-quote: what the customer wrote now is separated from quoted replies,
+ * forwards, signatures and marketplace boilerplate. */
+#include "config.h"
+
+#include <string.h>
+
+#include "quote.h"
+#include "../tap.h"
+
+static const struct {
+	const char *name, *text, *fresh;
+} cases[] = {
+    {"no quote", "It is late.\nPlease help.\n", "It is late.\nPlease help.\n"},
+    {"> lines", "Still nothing!\n> It was damaged\n> badly\nThanks\n",
+     "Still nothing!\nThanks\n"},
+    {"gmail attribution",
+     "Where is it?\n\nOn Mon, Dec 22, 2025 at 10:14 AM Shop <s@x.com> "
+     "wrote:\n> Your refund is on its way\n",
+     "Where is it?\n\n"},
+    {"wrapped attribution",
+     "ok thanks\nOn Mon, Dec 22, 2025 at 10:14 AM Holiday Support Team\n"
+     "<support@example.com> wrote:\n\nwe shipped the wrong item\n",
+     "ok thanks\n"},
+    {"outlook original message",
+     "Any news?\n-----Original Message-----\nFrom: Shop\nSubject: "
+     "damaged\n",
+     "Any news?\n"},
+    {"outlook from/sent block",
+     "Please hurry\n\nFrom: Shop <s@x.com>\nSent: Monday\nTo: me\n"
+     "Subject: your return\n",
+     "Please hurry\n\n"},
+    {"chinese attribution",
+     "还没收到\n\n在 2025年12月22日 10:14，客服 <s@x.com> 写道：\n退款已处理\n",
+     "还没收到\n\n"},
+    {"traditional attribution", "請問進度\n於 2025年12月22日 寫道：\n已寄出\n",
+     "請問進度\n"},
+    {"qq divider",
+     "谢谢\n------------------ 原始邮件 ------------------\n发件人: "
+     "客服\n坏了\n",
+     "谢谢\n"},
+    {"signature", "It broke.\n-- \nJane\nReturns Manager, ACME\n",
+     "It broke.\n"},
+    {"mobile footer", "wrong size\n\nSent from my iPhone\n", "wrong size\n\n"},
+    {"chinese mobile footer", "颜色不对\n发自我的iPhone\n", "颜色不对\n"},
+    {"amazon relay",
+     "Order ID: 113-4472915-0082365\nItem: Scarf\n\n------------- "
+     "Message: -------------\n\nWhere is my scarf?\n\n------------- End "
+     "message -------------\n\nYou can respond to this buyer, return or "
+     "refund...\n",
+     "\nWhere is my scarf?\n\n"},
+    {"'On' in a sentence is not an attribution",
+     "On Monday it was still not here.\nWhy?\n",
+     "On Monday it was still not here.\nWhy?\n"},
+    {"'From:' in a sentence is not a header block",
+     "From: my mother, a gift\nit is late\n",
+     "From: my mother, a gift\nit is late\n"},
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct buf fresh, quoted;
+		size_t n = strlen(cases[i].text);
+		buf_init(&fresh, 1 << 16);
+		buf_init(&quoted, 1 << 16);
+		ok(quote_split(cases[i].text, n, &fresh, &quoted) == 0,
+		   "%s: split", cases[i].name);
+		is_str(buf_str(&fresh), cases[i].fresh, "%s: fresh text",
+		       cases[i].name);
+		is_int(fresh.len + quoted.len,
+		       n + (cases[i].text[n - 1] != '\n'), "%s: nothing lost",
+		       cases[i].name);
+		buf_release(&fresh);
+		buf_release(&quoted);
+	}
+	return done_testing();
+}
