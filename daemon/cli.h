@@ -31,6 +31,8 @@ void json_kv_str(FILE *f, int *first, const char *key, const char *v);
 void json_kv_int(FILE *f, int *first, const char *key, long long v);
 void json_kv_time(FILE *f, int *first, const char *key, int64_t t);
 void json_kv_bool(FILE *f, int *first, const char *key, int v);
+/* A space-separated list (or NULL) as a JSON array of strings. */
+void json_kv_words(FILE *f, int *first, const char *key, const char *words);
 
 /* Columns of the terminal, width in cells of UTF-8 text (CJK = 2), and
  * printing s cut or padded to exactly width cells. */

@@ -136,6 +136,27 @@ void json_kv_bool(FILE *f, int *first, const char *key, int v)
 	fputs(v ? "true" : "false", f);
 }
 
+void json_kv_words(FILE *f, int *first, const char *key, const char *words)
+{
+	int n = 0;
+
+	json_key(f, first, key);
+	fputc('[', f);
+	for (const char *p = words; p && *p;) {
+		size_t len = strcspn(p, " ");
+		if (len) {
+			char *w = xstrndup(p, len);
+			if (n++)
+				fputc(',', f);
+			json_str(f, w);
+			free(w);
+		}
+		p += len;
+		p += strspn(p, " ");
+	}
+	fputc(']', f);
+}
+
 int cli_term_columns(void)
 {
 	struct winsize ws;

@@ -43,6 +43,7 @@ static void list_json(const struct store_case *c, struct list_out *o)
 		     c->due_at < o->now && strcmp(c->status, "resolved") != 0);
 	json_kv_str(o->f, &first, "ack", c->ack_state);
 	json_kv_int(o->f, &first, "messages", c->nmessages);
+	json_kv_words(o->f, &first, "tags", c->tags);
 	fputs("}", o->f);
 }
 

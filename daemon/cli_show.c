@@ -184,6 +184,7 @@ static void case_json(FILE *f, const struct store_case *c, int64_t now)
 	json_kv_bool(f, &first, "overdue",
 		     c->due_at < now && strcmp(c->status, "resolved") != 0);
 	json_kv_str(f, &first, "ack", c->ack_state);
+	json_kv_words(f, &first, "tags", c->tags);
 	fputs("}", f);
 }
 
@@ -309,6 +310,8 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		printf("Created:   %s\n", created);
 		printf("Assignee:  %s\n", c.assignee ? c.assignee : "-");
 		printf("Ack:       %s\n", c.ack_state ? c.ack_state : "-");
+		if (c.tags)
+			printf("Tags:      %s\n", c.tags);
 	}
 	if (store_case_messages(st, id, msg_text, &o, &err) < 0 ||
 	    store_case_outbox(st, id, out_text, &o, &err) < 0)

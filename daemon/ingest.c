@@ -18,16 +18,30 @@
 
 #define ACTOR "peakqd"
 
+void ingest_rules_input(const struct message *msg, struct rules_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->subject = msg->subject;
+	in->body = msg->text;
+	in->body_len = msg->text_len;
+	in->from_addr = msg->from_addr;
+	in->from_name = msg->from_name;
+	in->to = (const char *const *)msg->to_addrs;
+	in->nto = msg->nto;
+	in->lang = msg->lang;
+}
+
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 		   const char *raw, size_t len, struct ingest_decision *d)
 {
+	struct rules_input in;
 	const char *own[3];
 	struct autoreply_policy pol = {.own_addrs = own, .nown = 0};
 
 	memset(d, 0, sizeof(*d));
 	d->msg = mime_parse(raw, len);
-	rules_classify(rules, d->msg->subject, d->msg->text, d->msg->text_len,
-		       &d->verdict);
+	ingest_rules_input(d->msg, &in);
+	rules_classify(rules, &in, &d->verdict);
 	if (conf) {
 		own[pol.nown++] = conf->smtp.from_addr;
 		if (conf->smtp.reply_to_addr)
@@ -121,6 +135,30 @@ static char *join_order_ids(const struct message *m)
 		    buf_adds(&b, m->order_ids[i]) < 0)
 			break;
 	return b.len ? buf_detach(&b, NULL) : (buf_release(&b), NULL);
+}
+
+/* "category=late_delivery priority=high rule=late sla=4h matched=late
+ * (subject),still waiting (body) tags=vip" */
+static char *created_detail(const struct rules_verdict *v)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	if (buf_addf(&b, "category=%s priority=%s rule=%s sla=%dh", v->category,
+		     v->priority, v->rule, v->sla_hours) < 0)
+		goto out;
+	for (size_t i = 0; i < v->nmatched; i++)
+		if (buf_addf(&b, "%s%s (%s)",
+			     i ? "," : " matched=", v->matched[i].keyword,
+			     rules_field_name(v->matched[i].field)) < 0)
+			goto out;
+	for (size_t i = 0; i < v->ntags; i++)
+		if (buf_addf(&b, "%s%s", i ? "," : " tags=", v->tags[i]) < 0)
+			goto out;
+	if (v->escalate && buf_adds(&b, " escalate") < 0)
+		goto out;
+out:
+	return buf_detach(&b, NULL);
 }
 
 /* Which existing case does this message continue? 1 with *case_r, 0, -1. */
@@ -319,6 +357,12 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 			goto out;
 	}
 	if (!case_id) {
+		struct buf tags;
+		buf_init(&tags, 1024);
+		for (size_t t = 0; t < d.verdict.ntags; t++)
+			if ((t && buf_addc(&tags, ' ') < 0) ||
+			    buf_adds(&tags, d.verdict.tags[t]) < 0)
+				break;
 		struct store_case_new c = {
 		    .category = d.verdict.category,
 		    .priority = d.verdict.priority,
@@ -332,9 +376,12 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		    .customer_name = d.msg->from_name,
 		    .order_id = d.msg->norder_ids ? d.msg->order_ids[0] : NULL,
 		    .subject = d.msg->subject,
+		    .tags = buf_str(&tags),
 		    .mailbox_id = b->mb->id,
 		};
-		if (store_case_insert(ctx->store, &c, &case_id, err) < 0)
+		r = store_case_insert(ctx->store, &c, &case_id, err);
+		buf_release(&tags);
+		if (r < 0)
 			goto out;
 		is_new = 1;
 	}
@@ -370,9 +417,7 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		goto out;
 	}
 	if (is_new) {
-		detail = xasprintf("category=%s priority=%s rule=%s sla=%dh",
-				   d.verdict.category, d.verdict.priority,
-				   d.verdict.rule, d.verdict.sla_hours);
+		detail = created_detail(&d.verdict);
 		if (store_event_add(ctx->store, case_id, now, ACTOR, "created",
 				    detail, err) < 0)
 			goto out;

@@ -41,6 +41,9 @@ struct ingest_decision {
 	const char *suppressed; /* static reason when !ack */
 };
 
+/* What the rules look at, taken from msg (borrowed). */
+void ingest_rules_input(const struct message *msg, struct rules_input *in);
+
 /* conf may be NULL (no own addresses known). Never fails. */
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 		   const char *raw, size_t len, struct ingest_decision *d);

@@ -49,11 +49,15 @@ static void setup_free(struct setup *s)
 	tmpl_free(&s->tmpls);
 }
 
+static int template_exists(const char *name, void *ctx)
+{
+	const struct tmpl *t = tmpl_find(ctx, "en", name);
+
+	return t && strcmp(tmpl_lang(t), "en") == 0;
+}
+
 static int setup_load(const char *path, struct setup *s, struct xerr *err)
 {
-	const char **names;
-	size_t n;
-
 	memset(s, 0, sizeof(*s));
 	if (conf_load(path, &s->conf, err) < 0)
 		goto fail;
@@ -61,8 +65,7 @@ static int setup_load(const char *path, struct setup *s, struct xerr *err)
 		goto fail;
 	if (tmpl_load_dir(s->conf->templates_dir, &s->tmpls, err) < 0)
 		goto fail;
-	n = rules_templates(s->rules, &names);
-	if (tmpl_check_names(s->tmpls, names, n, err) < 0)
+	if (rules_check_templates(s->rules, template_exists, s->tmpls, err) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -1,48 +1,85 @@
-/* rules: load keyword rules from YAML and match them against normalised
- * text: whole words for Latin keywords, substrings for CJK ones. This first
- * version scans once per keyword; the matcher is isolated in match_one() so
- * a multi-pattern automaton can replace it. No I/O beyond reading rules. */
+/* rules: load keyword rules from YAML into one compiled set and classify
+ * messages with it. All keywords of all rules go into one matcher (match.c),
+ * scanned once per field; rules are then decided from bit sets, so the cost
+ * does not grow with the number of keywords. Reads rule files, nothing
+ * else. */
 #include "config.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
+#include "buf.h"
+#include "match.h"
+#include "quote.h"
 #include "rules.h"
 #include "text.h"
 #include "yml.h"
 
+#define F(x) (1u << (x))
+#define DEFAULT_FIELDS (F(RULES_SUBJECT) | F(RULES_BODY))
+#define MAX_FROM_PATTERNS 100
+#define MAX_REGEX_TEXT (256u * 1024)
+
+enum lang { LANG_ANY, LANG_EN, LANG_ZH };
+
 struct kwlist {
-	char **kw;   /* normalised */
-	char **orig; /* as written */
+	unsigned *kw; /* indexes into ruleset.kw */
 	size_t n;
+	unsigned fields;
+	unsigned line, col;
 };
 
 struct rule {
-	char *name, *category, *priority, *tmpl;
-	int sla_hours, escalate;
+	char *name, *category, *priority, *tmpl, *file;
+	unsigned line, col, tmpl_line, tmpl_col;
+	int sla_hours, escalate, stop;
+	char **tags;
+	size_t ntags;
 	struct kwlist any, all, none;
+	regex_t *re;
+	char *re_src;
+	unsigned re_fields;
+	enum lang lang;
+	char **from;
+	size_t nfrom;
+};
+
+struct keyword {
+	char *norm; /* normalised */
+	char *orig; /* as first written */
 };
 
 struct ruleset {
 	struct rule *rules;
 	size_t n;
 	struct rule fallback;
-	const char **tmpls;
-	size_t ntmpls;
+	struct keyword *kw;
+	size_t nkw, kwcap;
+	unsigned *hash; /* open addressing: kw index + 1, 0 = empty */
+	size_t hashcap;
+	struct matcher *m;
+	const char **cats;
+	size_t ncats;
 };
 
-static void kwlist_release(struct kwlist *l)
+static const char *const field_names[RULES_NFIELDS] = {
+    [RULES_SUBJECT] = "subject", [RULES_BODY] = "body",
+    [RULES_FROM] = "from",	 [RULES_TO] = "to",
+    [RULES_QUOTED] = "quoted",
+};
+
+const char *rules_field_name(enum rules_field f)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->kw[i]);
-		free(l->orig[i]);
-	}
-	free(l->kw);
-	free(l->orig);
+	return field_names[f];
 }
+
+/* ---------------------------------------------------------------- freeing */
 
 static void rule_release(struct rule *r)
 {
@@ -50,9 +87,21 @@ static void rule_release(struct rule *r)
 	free(r->category);
 	free(r->priority);
 	free(r->tmpl);
-	kwlist_release(&r->any);
-	kwlist_release(&r->all);
-	kwlist_release(&r->none);
+	free(r->file);
+	for (size_t i = 0; i < r->ntags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	free(r->any.kw);
+	free(r->all.kw);
+	free(r->none.kw);
+	if (r->re) {
+		regfree(r->re);
+		free(r->re);
+	}
+	free(r->re_src);
+	for (size_t i = 0; i < r->nfrom; i++)
+		free(r->from[i]);
+	free(r->from);
 }
 
 void rules_free(struct ruleset **setp)
@@ -65,7 +114,14 @@ void rules_free(struct ruleset **setp)
 		rule_release(&set->rules[i]);
 	free(set->rules);
 	rule_release(&set->fallback);
-	free(set->tmpls);
+	for (size_t i = 0; i < set->nkw; i++) {
+		free(set->kw[i].norm);
+		free(set->kw[i].orig);
+	}
+	free(set->kw);
+	free(set->hash);
+	match_free(&set->m);
+	free(set->cats);
 	free(set);
 	*setp = NULL;
 }
@@ -75,139 +131,165 @@ size_t rules_count(const struct ruleset *set)
 	return set->n;
 }
 
-size_t rules_templates(const struct ruleset *set, const char ***names_r)
+size_t rules_keywords(const struct ruleset *set)
 {
-	*names_r = set->tmpls;
-	return set->ntmpls;
+	return set->nkw;
 }
 
-/* ---------------------------------------------------------------- text */
-
-static int is_space_cp(unsigned cp)
+size_t rules_categories(const struct ruleset *set, const char ***names_r)
 {
-	return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' ||
-	       cp == '\f' || cp == '\v' || cp == 0xA0 || cp == 0x3000 ||
-	       (cp >= 0x2000 && cp <= 0x200B);
+	*names_r = set->cats;
+	return set->ncats;
 }
 
-char *rules_normalize(const char *s, size_t n, size_t *len_r)
-{
-	char *out = xmalloc(n + 2), *o = out;
-	int space = 1; /* drop leading white space */
-	size_t i = 0;
+/* ---------------------------------------------------------------- keywords */
 
-	while (i < n) {
-		unsigned cp;
-		size_t k = text_utf8_decode(s + i, n - i, &cp);
-		i += k;
-		if (is_space_cp(cp)) {
-			if (!space)
-				*o++ = ' ';
-			space = 1;
-			continue;
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Index of normalised keyword norm, adding it if new. */
+static unsigned intern(struct ruleset *set, const char *norm, const char *orig)
+{
+	uint32_t h;
+	size_t i;
+
+	if (set->nkw * 2 >= set->hashcap) {
+		size_t cap = set->hashcap ? set->hashcap * 2 : 256;
+		unsigned *t = xcalloc(cap, sizeof(*t));
+		for (size_t k = 0; k < set->nkw; k++) {
+			i = hash_str(set->kw[k].norm) & (cap - 1);
+			while (t[i])
+				i = (i + 1) & (cap - 1);
+			t[i] = (unsigned)k + 1;
 		}
-		space = 0;
-		if (cp >= 0xFF01 && cp <= 0xFF5E) /* full-width ASCII */
-			cp -= 0xFEE0;
-		if (cp >= 'A' && cp <= 'Z')
-			cp += 32;
-		if (cp == 0x2019 || cp == 0x2018) /* curly apostrophes */
-			cp = '\'';
-		char enc[4];
-		size_t el = text_utf8_encode(cp, enc);
-		/* Folding never lengthens: full-width (3 bytes) -> 1. */
-		memcpy(o, enc, el);
-		o += el;
+		free(set->hash);
+		set->hash = t;
+		set->hashcap = cap;
 	}
-	if (o > out && o[-1] == ' ')
-		o--;
-	*o = '\0';
-	*len_r = (size_t)(o - out);
-	return out;
-}
-
-static int is_word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c >= 'A' && c <= 'Z') || c >= 0x80;
-}
-
-static int is_latin_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c >= 'A' && c <= 'Z');
-}
-
-/* Does normalised keyword kw occur in normalised text t? Keywords that
- * start/end with a Latin letter or digit must sit on word boundaries. */
-static int match_one(const char *t, size_t tn, const char *kw)
-{
-	size_t kn = strlen(kw);
-	const char *p = t, *end = t + tn;
-	int lead = is_latin_byte((unsigned char)kw[0]);
-	int tail = is_latin_byte((unsigned char)kw[kn - 1]);
-
-	while (p < end) {
-		const char *hit = memmem(p, (size_t)(end - p), kw, kn);
-		if (!hit)
-			return 0;
-		int ok = 1;
-		if (lead && hit > t && is_word_byte((unsigned char)hit[-1]) &&
-		    (unsigned char)hit[-1] < 0x80)
-			ok = 0;
-		if (tail && hit + kn < end &&
-		    is_word_byte((unsigned char)hit[kn]) &&
-		    (unsigned char)hit[kn] < 0x80)
-			ok = 0;
-		if (ok)
-			return 1;
-		p = hit + 1;
+	h = hash_str(norm);
+	for (i = h & (set->hashcap - 1); set->hash[i];
+	     i = (i + 1) & (set->hashcap - 1))
+		if (strcmp(set->kw[set->hash[i] - 1].norm, norm) == 0)
+			return set->hash[i] - 1;
+	if (set->nkw == set->kwcap) {
+		set->kwcap = set->kwcap ? set->kwcap * 2 : 64;
+		set->kw = xreallocarray(set->kw, set->kwcap, sizeof(*set->kw));
 	}
-	return 0;
+	set->kw[set->nkw].norm = xstrdup(norm);
+	set->kw[set->nkw].orig = xstrdup(orig);
+	set->hash[i] = (unsigned)set->nkw + 1;
+	return (unsigned)set->nkw++;
+}
+
+static char *normalize(const char *s, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b, n * 4 + 16);
+	if (match_normalize(s, n, &b) < 0) {
+		/* cannot happen: 4x room; keep what fit */
+	}
+	return buf_detach(&b, NULL);
 }
 
 /* ---------------------------------------------------------------- loading */
 
-static int load_kwlist(const struct yml_doc *doc, const struct yml_node *v,
-		       const char *what, struct kwlist *l, struct xerr *err)
+struct loader {
+	struct ruleset *set;
+	const struct yml_doc *doc;
+	struct xerr *err;
+};
+
+static int load_fields(struct loader *l, const struct yml_node *v,
+		       unsigned *fields_r)
 {
-	if (v->type == YML_SCALAR) {
-		/* a single keyword written without brackets */
-		l->kw = xcalloc(1, sizeof(char *));
-		l->orig = xcalloc(1, sizeof(char *));
-		l->orig[0] = NULL;
-		if (yml_str(doc, v, what, 0, &l->orig[0], err) < 0)
-			return -1;
-		size_t n;
-		l->kw[0] = rules_normalize(v->str, v->len, &n);
-		l->n = 1;
-		if (n == 0)
-			return yml_error(doc, v, err, "%s: empty keyword",
-					 what);
-		return 0;
-	}
-	if (yml_expect(doc, v, YML_SEQ, what, err) < 0)
+	const struct yml_doc *doc = l->doc;
+
+	if (yml_expect(doc, v, YML_SEQ, "fields", l->err) < 0)
 		return -1;
 	if (v->n == 0)
-		return yml_error(doc, v, err,
+		return yml_error(doc, v, l->err, "fields is an empty list");
+	*fields_r = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		int f;
+		if (yml_expect(doc, v->items[i], YML_SCALAR, "a field",
+			       l->err) < 0)
+			return -1;
+		for (f = 0; f < RULES_NFIELDS; f++)
+			if (strcmp(v->items[i]->str, field_names[f]) == 0)
+				break;
+		if (f == RULES_NFIELDS)
+			return yml_error(doc, v->items[i], l->err,
+					 "unknown field '%s' (subject, body, "
+					 "from, to, quoted)",
+					 v->items[i]->str);
+		*fields_r |= F(f);
+	}
+	return 0;
+}
+
+/* A keyword list: [kw, ...], a single keyword, or {keywords: [...],
+ * fields: [...]}. */
+static int load_kwlist(struct loader *l, const struct yml_node *v,
+		       const char *what, struct kwlist *kl)
+{
+	static const char *const keys[] = {"keywords", "fields", NULL};
+	const struct yml_doc *doc = l->doc;
+	const struct yml_node *list = v, *f;
+
+	kl->fields = DEFAULT_FIELDS;
+	kl->line = v->line;
+	kl->col = v->col;
+	if (v->type == YML_MAP) {
+		if (yml_check_keys(doc, v, keys, l->err) < 0)
+			return -1;
+		if (!(list = yml_get(v, "keywords")))
+			return yml_error(doc, v, l->err,
+					 "%s: 'keywords' is required", what);
+		if ((f = yml_get(v, "fields")) &&
+		    load_fields(l, f, &kl->fields) < 0)
+			return -1;
+	}
+	if (list->type == YML_SCALAR) {
+		/* a single keyword written without brackets */
+	} else if (yml_expect(doc, list, YML_SEQ, what, l->err) < 0) {
+		return -1;
+	} else if (list->n == 0) {
+		return yml_error(doc, list, l->err,
 				 "%s is an empty list: give at least one "
 				 "keyword or remove it",
 				 what);
-	l->kw = xcalloc(v->n, sizeof(char *));
-	l->orig = xcalloc(v->n, sizeof(char *));
-	for (size_t i = 0; i < v->n; i++) {
-		size_t n;
-		if (yml_str(doc, v->items[i], "keyword", 0, &l->orig[i], err) <
-		    0)
+	}
+	size_t n = list->type == YML_SCALAR ? 1 : list->n;
+	kl->kw = xcalloc(n, sizeof(*kl->kw));
+	for (size_t i = 0; i < n; i++) {
+		const struct yml_node *k =
+		    list->type == YML_SCALAR ? list : list->items[i];
+		char *norm;
+		if (yml_expect(doc, k, YML_SCALAR, "a keyword", l->err) < 0)
 			return -1;
-		if (!text_utf8_valid(l->orig[i], strlen(l->orig[i])))
-			return yml_error(doc, v->items[i], err,
-					 "keyword is not valid UTF-8");
-		l->kw[i] = rules_normalize(l->orig[i], strlen(l->orig[i]), &n);
-		l->n++;
-		if (n == 0)
-			return yml_error(doc, v->items[i], err,
-					 "%s: empty keyword", what);
+		if (!text_utf8_valid(k->str, k->len) ||
+		    memchr(k->str, '\0', k->len))
+			return yml_error(doc, k, l->err,
+					 "keyword is not valid UTF-8 text");
+		norm = normalize(k->str, k->len);
+		if (!*norm) {
+			free(norm);
+			return yml_error(doc, k, l->err, "%s: empty keyword",
+					 what);
+		}
+		kl->kw[kl->n++] = intern(l->set, norm, k->str);
+		free(norm);
+		if (l->set->nkw > PQ_MAX_KEYWORDS)
+			return yml_error(doc, k, l->err,
+					 "more than %d different keywords",
+					 PQ_MAX_KEYWORDS);
 	}
 	return 0;
 }
@@ -223,97 +305,219 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static int load_rule(const struct yml_doc *doc, const struct yml_node *m,
-		     struct rule *r, struct xerr *err)
+static int load_name(struct loader *l, const struct yml_node *v,
+		     const char *what, char **out)
 {
-	static const char *const keys[] = {"name",	"category", "priority",
-					   "sla_hours", "template", "escalate",
-					   "match",	NULL};
-	static const char *const mkeys[] = {"any", "all", "none", NULL};
+	if (yml_str(l->doc, v, what, 0, out, l->err) < 0)
+		return -1;
+	if (!valid_name(*out))
+		return yml_error(l->doc, v, l->err,
+				 "%s '%s' may only use a-z, 0-9, '_' and '-'",
+				 what, *out);
+	return 0;
+}
+
+static int load_regex(struct loader *l, const struct yml_node *v,
+		      struct rule *r)
+{
+	static const char *const keys[] = {"pattern", "fields", NULL};
+	const struct yml_node *p = v, *f;
+	char msg[256];
+	int rc;
+
+	r->re_fields = DEFAULT_FIELDS;
+	if (v->type == YML_MAP) {
+		if (yml_check_keys(l->doc, v, keys, l->err) < 0)
+			return -1;
+		if (!(p = yml_get(v, "pattern")))
+			return yml_error(l->doc, v, l->err,
+					 "regex: 'pattern' is required");
+		if ((f = yml_get(v, "fields")) &&
+		    load_fields(l, f, &r->re_fields) < 0)
+			return -1;
+	}
+	if (yml_str(l->doc, p, "regex", 0, &r->re_src, l->err) < 0)
+		return -1;
+	r->re = xcalloc(1, sizeof(*r->re));
+	rc = regcomp(r->re, r->re_src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (rc != 0) {
+		regerror(rc, r->re, msg, sizeof(msg));
+		free(r->re);
+		r->re = NULL;
+		return yml_error(l->doc, p, l->err,
+				 "regex is not a valid POSIX extended regular "
+				 "expression: %s",
+				 msg);
+	}
+	return 0;
+}
+
+static int load_match(struct loader *l, const struct yml_node *m,
+		      struct rule *r)
+{
+	static const char *const keys[] = {"any",  "all",  "none", "regex",
+					   "lang", "from", NULL};
+	const struct yml_doc *doc = l->doc;
+	struct yml_node *v;
+	char *lang = NULL;
+
+	if (yml_expect(doc, m, YML_MAP, "match", l->err) < 0 ||
+	    yml_check_keys(doc, m, keys, l->err) < 0)
+		return -1;
+	if ((v = yml_get(m, "any")) && load_kwlist(l, v, "any", &r->any) < 0)
+		return -1;
+	if ((v = yml_get(m, "all")) && load_kwlist(l, v, "all", &r->all) < 0)
+		return -1;
+	if ((v = yml_get(m, "none")) && load_kwlist(l, v, "none", &r->none) < 0)
+		return -1;
+	if ((v = yml_get(m, "regex")) && load_regex(l, v, r) < 0)
+		return -1;
+	if ((v = yml_get(m, "lang"))) {
+		if (yml_str(doc, v, "lang", 0, &lang, l->err) < 0)
+			return -1;
+		r->lang = strcmp(lang, "en") == 0   ? LANG_EN
+			  : strcmp(lang, "zh") == 0 ? LANG_ZH
+						    : LANG_ANY;
+		if (r->lang == LANG_ANY && strcmp(lang, "any") != 0) {
+			free(lang);
+			return yml_error(doc, v, l->err,
+					 "lang must be en, zh or any");
+		}
+		free(lang);
+	}
+	if ((v = yml_get(m, "from"))) {
+		const struct yml_node *list = v;
+		size_t n = v->type == YML_SCALAR ? 1 : v->n;
+		if (v->type != YML_SCALAR &&
+		    yml_expect(doc, v, YML_SEQ, "from", l->err) < 0)
+			return -1;
+		if (n == 0 || n > MAX_FROM_PATTERNS)
+			return yml_error(doc, v, l->err,
+					 "from must list 1 to %d address "
+					 "patterns",
+					 MAX_FROM_PATTERNS);
+		r->from = xcalloc(n, sizeof(char *));
+		for (size_t i = 0; i < n; i++) {
+			const struct yml_node *p =
+			    list->type == YML_SCALAR ? list : list->items[i];
+			if (yml_str(doc, p, "from pattern", 0, &r->from[i],
+				    l->err) < 0)
+				return -1;
+			r->nfrom++;
+		}
+	}
+	if (r->any.n == 0 && r->all.n == 0 && !r->re && r->nfrom == 0)
+		return yml_error(doc, m, l->err,
+				 "rule '%s' has no 'any', 'all', 'regex' or "
+				 "'from': it would match every message",
+				 r->name);
+	return 0;
+}
+
+static int load_rule(struct loader *l, const struct yml_node *m, struct rule *r,
+		     const char *file)
+{
+	static const char *const keys[] = {
+	    "name",	"category", "priority", "sla_hours", "template",
+	    "escalate", "tags",	    "stop",	"match",     NULL};
 	static const char *const prios[] = {"urgent", "high", "normal", "low",
 					    NULL};
-	struct yml_node *v, *match;
+	static const char *const decide[] = {"category", "priority",
+					     "sla_hours", "template", NULL};
+	const struct yml_doc *doc = l->doc;
+	struct yml_node *v;
 	long long sla;
-	size_t i;
 
-	if (yml_expect(doc, m, YML_MAP, "a rule", err) < 0 ||
-	    yml_check_keys(doc, m, keys, err) < 0)
+	r->file = xstrdup(file);
+	r->line = m->line;
+	r->col = m->col;
+	r->stop = 1;
+	if (yml_expect(doc, m, YML_MAP, "a rule", l->err) < 0 ||
+	    yml_check_keys(doc, m, keys, l->err) < 0)
 		return -1;
 	if (!(v = yml_get(m, "name")))
-		return yml_error(doc, m, err, "rule: 'name' is required");
-	if (yml_str(doc, v, "name", 0, &r->name, err) < 0)
+		return yml_error(doc, m, l->err, "rule: 'name' is required");
+	if (load_name(l, v, "rule name", &r->name) < 0)
 		return -1;
-	if (!valid_name(r->name))
-		return yml_error(doc, v, err,
-				 "rule name '%s' may only use a-z, 0-9, '_' "
-				 "and '-'",
-				 r->name);
-	if (!(v = yml_get(m, "category")))
-		return yml_error(doc, m, err,
-				 "rule '%s': 'category' is required", r->name);
-	if (yml_str(doc, v, "category", 0, &r->category, err) < 0)
+	if ((v = yml_get(m, "stop")) &&
+	    yml_bool(doc, v, "stop", &r->stop, l->err) < 0)
 		return -1;
-	if (!valid_name(r->category))
-		return yml_error(doc, v, err,
-				 "category '%s' may only use a-z, 0-9, '_' "
-				 "and '-'",
-				 r->category);
-	r->priority = xstrdup("normal");
-	if ((v = yml_get(m, "priority"))) {
-		if (yml_str(doc, v, "priority", 0, &r->priority, err) < 0)
-			return -1;
-		for (i = 0; prios[i]; i++)
-			if (strcmp(prios[i], r->priority) == 0)
-				break;
-		if (!prios[i])
+	if (!r->stop) {
+		for (size_t i = 0; decide[i]; i++)
+			if ((v = yml_get(m, decide[i])))
+				return yml_error(
+				    doc, v, l->err,
+				    "rule '%s' has stop: false, so it only "
+				    "adds tags and cannot set '%s'",
+				    r->name, decide[i]);
+		if (!yml_get(m, "tags") && !yml_get(m, "escalate"))
 			return yml_error(
-			    doc, v, err,
-			    "priority must be urgent, high, normal "
-			    "or low, not '%s'",
-			    r->priority);
-	}
-	r->sla_hours = 24;
-	if ((v = yml_get(m, "sla_hours"))) {
-		if (yml_int(doc, v, "sla_hours", 1, 24 * 30, &sla, err) < 0)
+			    doc, m, l->err,
+			    "rule '%s' has stop: false but no "
+			    "tags or escalate: it would do nothing",
+			    r->name);
+	} else {
+		if (!(v = yml_get(m, "category")))
+			return yml_error(doc, m, l->err,
+					 "rule '%s': 'category' is required",
+					 r->name);
+		if (load_name(l, v, "category", &r->category) < 0)
 			return -1;
-		r->sla_hours = (int)sla;
-	}
-	r->tmpl = xstrdup(r->category);
-	if ((v = yml_get(m, "template"))) {
-		if (yml_str(doc, v, "template", 0, &r->tmpl, err) < 0)
-			return -1;
-		if (!valid_name(r->tmpl))
-			return yml_error(doc, v, err,
-					 "template name '%s' may only use a-z, "
-					 "0-9, '_' and '-'",
-					 r->tmpl);
+		r->priority = xstrdup("normal");
+		if ((v = yml_get(m, "priority"))) {
+			size_t i;
+			if (yml_str(doc, v, "priority", 0, &r->priority,
+				    l->err) < 0)
+				return -1;
+			for (i = 0; prios[i]; i++)
+				if (strcmp(prios[i], r->priority) == 0)
+					break;
+			if (!prios[i])
+				return yml_error(doc, v, l->err,
+						 "priority must be urgent, "
+						 "high, normal or low, not "
+						 "'%s'",
+						 r->priority);
+		}
+		r->sla_hours = 24;
+		if ((v = yml_get(m, "sla_hours"))) {
+			if (yml_int(doc, v, "sla_hours", 1, 24 * 30, &sla,
+				    l->err) < 0)
+				return -1;
+			r->sla_hours = (int)sla;
+		}
+		r->tmpl = xstrdup(r->category);
+		r->tmpl_line = r->line;
+		r->tmpl_col = r->col;
+		if ((v = yml_get(m, "template"))) {
+			if (load_name(l, v, "template name", &r->tmpl) < 0)
+				return -1;
+			r->tmpl_line = v->line;
+			r->tmpl_col = v->col;
+		}
 	}
 	if ((v = yml_get(m, "escalate")) &&
-	    yml_bool(doc, v, "escalate", &r->escalate, err) < 0)
+	    yml_bool(doc, v, "escalate", &r->escalate, l->err) < 0)
 		return -1;
-	if (!(match = yml_get(m, "match")))
-		return yml_error(doc, m, err,
+	if ((v = yml_get(m, "tags"))) {
+		if (yml_expect(doc, v, YML_SEQ, "tags", l->err) < 0)
+			return -1;
+		if (v->n > RULES_MAX_TAGS)
+			return yml_error(doc, v, l->err, "at most %d tags",
+					 RULES_MAX_TAGS);
+		r->tags = xcalloc(v->n ? v->n : 1, sizeof(char *));
+		for (size_t i = 0; i < v->n; i++) {
+			if (load_name(l, v->items[i], "tag", &r->tags[i]) < 0)
+				return -1;
+			r->ntags++;
+		}
+	}
+	if (!(v = yml_get(m, "match")))
+		return yml_error(doc, m, l->err,
 				 "rule '%s': 'match' is required (any, all, "
 				 "none keyword lists)",
 				 r->name);
-	if (yml_expect(doc, match, YML_MAP, "match", err) < 0 ||
-	    yml_check_keys(doc, match, mkeys, err) < 0)
-		return -1;
-	if ((v = yml_get(match, "any")) &&
-	    load_kwlist(doc, v, "any", &r->any, err) < 0)
-		return -1;
-	if ((v = yml_get(match, "all")) &&
-	    load_kwlist(doc, v, "all", &r->all, err) < 0)
-		return -1;
-	if ((v = yml_get(match, "none")) &&
-	    load_kwlist(doc, v, "none", &r->none, err) < 0)
-		return -1;
-	if (r->any.n == 0 && r->all.n == 0)
-		return yml_error(doc, match, err,
-				 "rule '%s' has no 'any' or 'all' keywords: it "
-				 "would match every message",
-				 r->name);
-	return 0;
+	return load_match(l, v, r);
 }
 
 static int load_into(struct ruleset *set, const char *path, struct xerr *err)
@@ -321,10 +525,12 @@ static int load_into(struct ruleset *set, const char *path, struct xerr *err)
 	struct yml_doc *doc = NULL;
 	struct yml_node *list;
 	static const char *const keys[] = {"rules", NULL};
+	struct loader l = {.set = set, .err = err};
 	int ret = -1;
 
 	if (yml_load_file(path, &doc, err) < 0)
 		goto out;
+	l.doc = doc;
 	if (!doc->root) {
 		ret = 0; /* an empty file is allowed */
 		goto out;
@@ -349,13 +555,15 @@ static int load_into(struct ruleset *set, const char *path, struct xerr *err)
 		    xreallocarray(set->rules, set->n + 1, sizeof(*set->rules));
 		r = &set->rules[set->n++];
 		memset(r, 0, sizeof(*r));
-		if (load_rule(doc, list->items[i], r, err) < 0)
+		if (load_rule(&l, list->items[i], r, path) < 0)
 			goto out;
 		for (size_t j = 0; j + 1 < set->n; j++)
 			if (strcmp(set->rules[j].name, r->name) == 0) {
 				yml_error(doc, list->items[i], err,
-					  "rule name '%s' is used twice",
-					  r->name);
+					  "rule name '%s' is used twice (first "
+					  "at %s:%u)",
+					  r->name, set->rules[j].file,
+					  set->rules[j].line);
 				goto out;
 			}
 	}
@@ -365,7 +573,16 @@ out:
 	return ret;
 }
 
-static void finish(struct ruleset *set)
+static void add_unique(const char ***arr, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*arr)[i], s) == 0)
+			return;
+	*arr = xreallocarray(*arr, *n + 1, sizeof(char *));
+	(*arr)[(*n)++] = s;
+}
+
+static int finish(struct ruleset *set, struct xerr *err)
 {
 	struct rule *f = &set->fallback;
 
@@ -373,30 +590,30 @@ static void finish(struct ruleset *set)
 	f->category = xstrdup("general");
 	f->priority = xstrdup("normal");
 	f->tmpl = xstrdup("general");
+	f->file = xstrdup("(built in)");
 	f->sla_hours = 24;
+	f->stop = 1;
 	for (size_t i = 0; i <= set->n; i++) {
-		const char *t = i < set->n ? set->rules[i].tmpl : f->tmpl;
-		size_t j;
-		for (j = 0; j < set->ntmpls; j++)
-			if (strcmp(set->tmpls[j], t) == 0)
-				break;
-		if (j == set->ntmpls) {
-			set->tmpls = xreallocarray(set->tmpls, set->ntmpls + 1,
-						   sizeof(char *));
-			set->tmpls[set->ntmpls++] = t;
-		}
+		const struct rule *r = i < set->n ? &set->rules[i] : f;
+		if (!r->stop)
+			continue;
+		add_unique(&set->cats, &set->ncats, r->category);
 	}
+	set->m = match_new();
+	for (size_t k = 0; k < set->nkw; k++)
+		match_add(set->m, set->kw[k].norm, strlen(set->kw[k].norm),
+			  (unsigned)k);
+	return match_compile(set->m, err);
 }
 
 int rules_load_file(const char *path, struct ruleset **set_r, struct xerr *err)
 {
 	struct ruleset *set = xcalloc(1, sizeof(*set));
 
-	if (load_into(set, path, err) < 0) {
+	if (load_into(set, path, err) < 0 || finish(set, err) < 0) {
 		rules_free(&set);
 		return -1;
 	}
-	finish(set);
 	*set_r = set;
 	return 0;
 }
@@ -441,7 +658,8 @@ int rules_load_dir(const char *dir, struct ruleset **set_r, struct xerr *err)
 	for (size_t i = 0; i < n; i++)
 		if (load_into(set, names[i], err) < 0)
 			goto out;
-	finish(set);
+	if (finish(set, err) < 0)
+		goto out;
 	*set_r = set;
 	set = NULL;
 	ret = 0;
@@ -453,71 +671,410 @@ out:
 	return ret;
 }
 
-/* ---------------------------------------------------------------- matching */
-
-static void note_match(struct rules_verdict *v, const char *kw)
+int rules_check_templates(const struct ruleset *set,
+			  int (*exists)(const char *name, void *ctx), void *ctx,
+			  struct xerr *err)
 {
-	if (v->nmatched < RULES_MAX_MATCHED)
-		v->matched[v->nmatched++] = kw;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct rule *r = &set->rules[i];
+		if (!r->stop || exists(r->tmpl, ctx))
+			continue;
+		return xerr_set(err, XERR_CONFIG,
+				"%s:%u:%u: rule '%s' uses template '%s', but "
+				"templates/en/%s.txt does not exist",
+				r->file, r->tmpl_line, r->tmpl_col, r->name,
+				r->tmpl, r->tmpl);
+	}
+	if (!exists(set->fallback.tmpl, ctx))
+		return xerr_set(err, XERR_CONFIG,
+				"the fallback rule needs templates/en/%s.txt, "
+				"which does not exist",
+				set->fallback.tmpl);
+	return 0;
 }
 
-static int rule_matches(const struct rule *r, const char *t, size_t tn,
-			struct rules_verdict *v)
-{
-	size_t i, before = v->nmatched;
+/* ---------------------------------------------------------------- matching */
 
-	for (i = 0; i < r->none.n; i++)
-		if (match_one(t, tn, r->none.kw[i]))
-			return 0;
-	for (i = 0; i < r->all.n; i++) {
-		if (!match_one(t, tn, r->all.kw[i]))
-			goto no;
-		note_match(v, r->all.orig[i]);
+/* The message's fields, normalised, and which keywords each contains. */
+struct scan {
+	char *text[RULES_NFIELDS];
+	size_t len[RULES_NFIELDS];
+	uint64_t *bits[RULES_NFIELDS];
+	const char *lang;
+	const char *from_addr;
+};
+
+static void scan_release(struct scan *s)
+{
+	for (int f = 0; f < RULES_NFIELDS; f++) {
+		free(s->text[f]);
+		free(s->bits[f]);
 	}
-	if (r->any.n == 0)
-		return 1;
-	for (i = 0; i < r->any.n; i++)
-		if (match_one(t, tn, r->any.kw[i])) {
-			note_match(v, r->any.orig[i]);
-			return 1;
+}
+
+static void scan_message(const struct ruleset *set,
+			 const struct rules_input *in, struct scan *s)
+{
+	struct buf fresh, quoted, addrs;
+	size_t words = (set->nkw + 63) / 64;
+	size_t body_len = in->body ? in->body_len : 0;
+
+	memset(s, 0, sizeof(*s));
+	if (body_len > PQ_MAX_TEXT_BYTES)
+		body_len = PQ_MAX_TEXT_BYTES;
+	buf_init(&fresh, body_len + 16);
+	buf_init(&quoted, body_len + 16);
+	if (in->body && quote_split(in->body, body_len, &fresh, &quoted) < 0) {
+		/* cannot happen: each buffer can hold the whole body */
+	}
+	buf_init(&addrs, 64 * 1024);
+	if (in->from_name && buf_adds(&addrs, in->from_name) == 0)
+		(void)!buf_addc(&addrs, ' ');
+	if (in->from_addr && buf_adds(&addrs, in->from_addr) < 0) {
+		/* an over-long address is matched as far as it fits */
+	}
+	s->text[RULES_FROM] =
+	    normalize(addrs.data ? addrs.data : "", addrs.len);
+	buf_reset(&addrs);
+	for (size_t i = 0; i < in->nto; i++)
+		if (buf_adds(&addrs, in->to[i]) < 0 ||
+		    buf_addc(&addrs, ' ') < 0)
+			break;
+	s->text[RULES_TO] = normalize(addrs.data ? addrs.data : "", addrs.len);
+	s->text[RULES_SUBJECT] =
+	    normalize(in->subject ? in->subject : "",
+		      in->subject ? strlen(in->subject) : 0);
+	s->text[RULES_BODY] =
+	    normalize(fresh.data ? fresh.data : "", fresh.len);
+	s->text[RULES_QUOTED] =
+	    normalize(quoted.data ? quoted.data : "", quoted.len);
+	buf_release(&fresh);
+	buf_release(&quoted);
+	buf_release(&addrs);
+	for (int f = 0; f < RULES_NFIELDS; f++) {
+		s->len[f] = strlen(s->text[f]);
+		s->bits[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
+		if (set->nkw)
+			match_scan_bits(set->m, s->text[f], s->len[f],
+					s->bits[f]);
+	}
+	s->lang = in->lang;
+	s->from_addr = in->from_addr;
+}
+
+/* The first field of fields whose text contains keyword k, or -1. */
+static int found_in(const struct scan *s, unsigned k, unsigned fields)
+{
+	for (int f = 0; f < RULES_NFIELDS; f++)
+		if ((fields & F(f)) && (s->bits[f][k / 64] >> (k % 64) & 1))
+			return f;
+	return -1;
+}
+
+struct why {
+	/* Filled only when explaining. */
+	FILE *f;
+	const struct ruleset *set;
+};
+
+static void add_hit(struct rules_verdict *v, const struct ruleset *set,
+		    unsigned k, int field)
+{
+	for (size_t i = 0; i < v->nmatched; i++)
+		if (v->matched[i].keyword == set->kw[k].orig &&
+		    v->matched[i].field == (enum rules_field)field)
+			return;
+	if (v->nmatched < RULES_MAX_MATCHED) {
+		v->matched[v->nmatched].keyword = set->kw[k].orig;
+		v->matched[v->nmatched].field = (enum rules_field)field;
+		v->nmatched++;
+	}
+}
+
+static int regex_matches(const struct rule *r, const struct scan *s)
+{
+	for (int f = 0; f < RULES_NFIELDS; f++) {
+		if (!(r->re_fields & F(f)))
+			continue;
+		/* regexec needs a C string; very long texts are cut. */
+		if (s->len[f] <= MAX_REGEX_TEXT) {
+			if (regexec(r->re, s->text[f], 0, NULL, 0) == 0)
+				return 1;
+		} else {
+			char *cut = xstrndup(s->text[f], MAX_REGEX_TEXT);
+			int hit = regexec(r->re, cut, 0, NULL, 0) == 0;
+			free(cut);
+			if (hit)
+				return 1;
 		}
+	}
+	return 0;
+}
+
+static int from_matches(const struct rule *r, const char *addr)
+{
+	if (!addr)
+		return 0;
+	for (size_t i = 0; i < r->nfrom; i++)
+		if (fnmatch(r->from[i], addr, FNM_CASEFOLD) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does rule r match? Records its keyword hits in v when it does; explains
+ * to w->f when set. */
+static int rule_matches(const struct ruleset *set, const struct rule *r,
+			const struct scan *s, struct rules_verdict *v,
+			const struct why *w)
+{
+	size_t before = v->nmatched, i;
+	int f, ok = 1;
+
+	if (r->lang != LANG_ANY && s->lang &&
+	    strcmp(s->lang, r->lang == LANG_EN ? "en" : "zh") != 0) {
+		if (w->f)
+			fprintf(w->f, "    no: the message is not in %s\n",
+				r->lang == LANG_EN ? "en" : "zh");
+		return 0;
+	}
+	if (r->nfrom && !from_matches(r, s->from_addr)) {
+		if (w->f)
+			fprintf(w->f,
+				"    no: sender %s fits no from pattern\n",
+				s->from_addr ? s->from_addr : "(none)");
+		return 0;
+	}
+	for (i = 0; i < r->none.n; i++)
+		if ((f = found_in(s, r->none.kw[i], r->none.fields)) >= 0) {
+			if (w->f)
+				fprintf(w->f,
+					"    no: excluded by '%s' in %s\n",
+					set->kw[r->none.kw[i]].orig,
+					field_names[f]);
+			ok = 0;
+			if (!w->f)
+				goto no;
+		}
+	for (i = 0; i < r->all.n; i++) {
+		if ((f = found_in(s, r->all.kw[i], r->all.fields)) < 0) {
+			if (w->f)
+				fprintf(w->f, "    no: '%s' (all) not found\n",
+					set->kw[r->all.kw[i]].orig);
+			ok = 0;
+			if (!w->f)
+				goto no;
+			continue;
+		}
+		add_hit(v, set, r->all.kw[i], f);
+		if (w->f)
+			fprintf(w->f, "    all: '%s' found in %s\n",
+				set->kw[r->all.kw[i]].orig, field_names[f]);
+	}
+	if (r->any.n) {
+		int any = 0;
+		for (i = 0; i < r->any.n; i++) {
+			if ((f = found_in(s, r->any.kw[i], r->any.fields)) < 0)
+				continue;
+			any = 1;
+			add_hit(v, set, r->any.kw[i], f);
+			if (w->f)
+				fprintf(w->f, "    any: '%s' found in %s\n",
+					set->kw[r->any.kw[i]].orig,
+					field_names[f]);
+		}
+		if (!any) {
+			if (w->f)
+				fprintf(w->f,
+					"    no: none of its %zu 'any' "
+					"keywords found\n",
+					r->any.n);
+			ok = 0;
+		}
+	}
+	if (ok && r->re && !regex_matches(r, s)) {
+		if (w->f)
+			fprintf(w->f, "    no: regex /%s/ does not match\n",
+				r->re_src);
+		ok = 0;
+	}
+	if (ok)
+		return 1;
 no:
 	v->nmatched = before;
 	return 0;
 }
 
-void rules_classify(const struct ruleset *set, const char *subject,
-		    const char *body, size_t body_len,
-		    struct rules_verdict *v_r)
+static void evaluate(const struct ruleset *set, const struct rules_input *in,
+		     struct rules_verdict *v, FILE *explain)
 {
-	static const char sep[] = "\n\x01\n";
 	const struct rule *hit = &set->fallback;
-	size_t sn = subject ? strlen(subject) : 0, tn;
-	char *all, *t;
+	struct why w = {.f = explain, .set = set};
+	struct scan s;
 
-	memset(v_r, 0, sizeof(*v_r));
-	if (body_len > PQ_MAX_TEXT_BYTES)
-		body_len = PQ_MAX_TEXT_BYTES;
-	/* Subject and body are matched as one text, separated so a phrase
-	 * cannot span them. */
-	all = xmalloc(sn + sizeof(sep) + body_len);
-	if (sn)
-		memcpy(all, subject, sn);
-	memcpy(all + sn, sep, sizeof(sep) - 1);
-	if (body_len)
-		memcpy(all + sn + sizeof(sep) - 1, body, body_len);
-	t = rules_normalize(all, sn + sizeof(sep) - 1 + body_len, &tn);
-	free(all);
-	for (size_t i = 0; i < set->n; i++)
-		if (rule_matches(&set->rules[i], t, tn, v_r)) {
-			hit = &set->rules[i];
+	memset(v, 0, sizeof(*v));
+	scan_message(set, in, &s);
+	for (size_t i = 0; i < set->n; i++) {
+		const struct rule *r = &set->rules[i];
+		if (explain)
+			fprintf(explain, "%s:%u: rule %s%s%s\n", r->file,
+				r->line, r->name, r->stop ? " -> " : " (tags)",
+				r->stop ? r->category : "");
+		if (!rule_matches(set, r, &s, v, &w)) {
+			if (explain)
+				fprintf(explain, "  not matched\n");
+			continue;
+		}
+		if (explain)
+			fprintf(explain, "  MATCHED%s\n",
+				r->stop ? ": decides the case" : "");
+		for (size_t t = 0; t < r->ntags && v->ntags < RULES_MAX_TAGS;
+		     t++) {
+			size_t k;
+			for (k = 0; k < v->ntags; k++)
+				if (strcmp(v->tags[k], r->tags[t]) == 0)
+					break;
+			if (k == v->ntags)
+				v->tags[v->ntags++] = r->tags[t];
+		}
+		if (r->escalate)
+			v->escalate = 1;
+		if (r->stop) {
+			hit = r;
 			break;
 		}
-	free(t);
-	v_r->rule = hit->name;
-	v_r->category = hit->category;
-	v_r->priority = hit->priority;
-	v_r->tmpl = hit->tmpl;
-	v_r->sla_hours = hit->sla_hours;
-	v_r->escalate = hit->escalate;
+	}
+	v->rule = hit->name;
+	v->category = hit->category;
+	v->priority = hit->priority;
+	v->tmpl = hit->tmpl;
+	v->sla_hours = hit->sla_hours;
+	if (explain) {
+		if (hit == &set->fallback)
+			fprintf(explain, "no rule matched: fallback general\n");
+		fprintf(explain,
+			"verdict: category %s, priority %s, %dh, template %s, "
+			"rule %s%s",
+			v->category, v->priority, v->sla_hours, v->tmpl,
+			v->rule, v->escalate ? ", escalate" : "");
+		for (size_t t = 0; t < v->ntags; t++)
+			fprintf(explain, "%s%s",
+				t ? " " : ", tags: ", v->tags[t]);
+		fputc('\n', explain);
+	}
+	scan_release(&s);
+}
+
+void rules_classify(const struct ruleset *set, const struct rules_input *in,
+		    struct rules_verdict *v_r)
+{
+	evaluate(set, in, v_r, NULL);
+}
+
+void rules_explain(const struct ruleset *set, const struct rules_input *in,
+		   FILE *f)
+{
+	struct rules_verdict v;
+
+	evaluate(set, in, &v, f);
+}
+
+/* ---------------------------------------------------------------- lint */
+
+struct contains_ctx {
+	const struct ruleset *set;
+	const struct rule *a;
+	unsigned found; /* keyword index + 1 of a's any list found */
+};
+
+static int contains_cb(unsigned id, size_t start, size_t end, void *vctx)
+{
+	struct contains_ctx *c = vctx;
+
+	(void)start;
+	(void)end;
+	for (size_t i = 0; i < c->a->any.n; i++)
+		if (c->a->any.kw[i] == id) {
+			c->found = id + 1;
+			return 1;
+		}
+	return 0;
+}
+
+/* Keyword index of a->any found (on word boundaries) inside keyword k, or
+ * -1. */
+static long any_inside(const struct ruleset *set, const struct rule *a,
+		       unsigned k)
+{
+	struct contains_ctx c = {.set = set, .a = a};
+	const char *t = set->kw[k].norm;
+
+	match_scan(set->m, t, strlen(t), contains_cb, &c);
+	return c.found ? (long)c.found - 1 : -1;
+}
+
+/* Does every message rule b matches also match rule a (a earlier, a
+ * deciding rule without restrictions beyond 'any')? Sets *why. */
+static int shadows(const struct ruleset *set, const struct rule *a,
+		   const struct rule *b, unsigned *kb, long *ka)
+{
+	if (!a->stop || a->all.n || a->none.n || a->re || a->nfrom ||
+	    a->lang != LANG_ANY || a->any.n == 0)
+		return 0;
+	/* b needs one of its 'all' keywords, or each of its 'any' keywords,
+	 * to contain one of a's, in fields a looks at. */
+	if ((b->all.fields & ~a->any.fields) == 0)
+		for (size_t i = 0; i < b->all.n; i++)
+			if ((*ka = any_inside(set, a, b->all.kw[i])) >= 0) {
+				*kb = b->all.kw[i];
+				return 1;
+			}
+	if (b->any.n == 0 || (b->any.fields & ~a->any.fields))
+		return 0;
+	for (size_t i = 0; i < b->any.n; i++)
+		if ((*ka = any_inside(set, a, b->any.kw[i])) < 0)
+			return 0;
+	*kb = b->any.kw[0];
+	*ka = any_inside(set, a, *kb);
+	return 1;
+}
+
+size_t rules_lint(const struct ruleset *set,
+		  void (*warn)(const char *msg, void *ctx), void *ctx)
+{
+	size_t count = 0;
+
+	for (size_t j = 0; j < set->n; j++) {
+		const struct rule *b = &set->rules[j];
+		for (size_t i = 0; i < j; i++) {
+			const struct rule *a = &set->rules[i];
+			unsigned kb;
+			long ka;
+			if (!shadows(set, a, b, &kb, &ka))
+				continue;
+			char *msg =
+			    (long)kb == ka
+				? xasprintf(
+				      "%s:%u:%u: warning: rule '%s' can never "
+				      "decide: rule '%s' (%s:%u) comes first "
+				      "and matches every message it would "
+				      "(both "
+				      "need '%s')",
+				      b->file, b->line, b->col, b->name,
+				      a->name, a->file, a->line,
+				      set->kw[kb].orig)
+				: xasprintf(
+				      "%s:%u:%u: warning: rule '%s' can never "
+				      "decide: rule '%s' (%s:%u) comes first "
+				      "and matches every message it would "
+				      "('%s' contains '%s')",
+				      b->file, b->line, b->col, b->name,
+				      a->name, a->file, a->line,
+				      set->kw[kb].orig, set->kw[ka].orig);
+			warn(msg, ctx);
+			free(msg);
+			count++;
+			break;
+		}
+	}
+	return count;
 }

@@ -1,42 +1,58 @@
-/* rules: the rules directory's YAML files -> an immutable, compiled rule set,
- * and classification of a message's text against it. Knows nothing of IMAP,
- * SMTP or SQL.
- *
- * File format (first version; see peakq-rules(5)):
- *   rules:
- *     - name: late
- *       category: late_delivery
- *       priority: high          # urgent | high | normal | low
- *       sla_hours: 4
- *       template: late_delivery # templates/<lang>/<template>.txt
- *       escalate: false
- *       match:
- *         any: [late, "not arrived", 还没到]   # at least one
- *         all: [...]                           # every one
- *         none: [...]                          # not one
- * Files are read in name order, rules evaluated in order; the first rule
- * that matches decides. When none does, the built-in fallback `general`
- * (priority normal, 24 h, template general) applies. */
+/* rules: the rules directory's YAML files -> an immutable, compiled rule
+ * set, and the classification of a message against it: one pass of the
+ * keyword matcher per field whatever the number of rules. Knows nothing of
+ * IMAP, SMTP or SQL. The language is documented in peakq-rules(5). */
 #ifndef PEAKQ_RULES_H
 #define PEAKQ_RULES_H
 
+#include <stdio.h>
 #include <stddef.h>
 
 #include "xerr.h"
 
-#define RULES_MAX_MATCHED 16
+#define RULES_MAX_MATCHED 32
+#define RULES_MAX_TAGS 16
+
+/* Where a keyword can be looked for. */
+enum rules_field {
+	RULES_SUBJECT,
+	RULES_BODY,   /* what the customer wrote now (not quoted text) */
+	RULES_FROM,   /* sender's display name and address */
+	RULES_TO,     /* To and Cc addresses */
+	RULES_QUOTED, /* quoted replies, forwards, signatures, boilerplate */
+	RULES_NFIELDS,
+};
+const char *rules_field_name(enum rules_field f);
 
 struct ruleset;
 
+/* What classification looks at; all UTF-8, any may be NULL. */
+struct rules_input {
+	const char *subject;
+	const char *body;
+	size_t body_len;
+	const char *from_addr, *from_name;
+	const char *const *to;
+	size_t nto;
+	const char *lang; /* "en" or "zh" */
+};
+
+struct rules_hit {
+	const char *keyword; /* as written in the first rule that used it */
+	enum rules_field field;
+};
+
 struct rules_verdict {
 	/* All borrowed from the rule set. */
-	const char *rule; /* rule name, "general" for the fallback */
+	const char *rule; /* the deciding rule, "general" for the fallback */
 	const char *category;
 	const char *priority;
 	const char *tmpl;
 	int sla_hours;
-	int escalate;
-	const char *matched[RULES_MAX_MATCHED]; /* keywords that matched */
+	int escalate; /* the deciding rule's, or any tagging rule's */
+	const char *tags[RULES_MAX_TAGS];
+	size_t ntags;
+	struct rules_hit matched[RULES_MAX_MATCHED]; /* deciding and tagging */
 	size_t nmatched;
 };
 
@@ -50,18 +66,32 @@ int rules_load_file(const char *path, struct ruleset **set_r,
 void rules_free(struct ruleset **set);
 
 size_t rules_count(const struct ruleset *set);
-/* Template names used by the rules (and the fallback), each once. Borrowed
- * until rules_free. */
-size_t rules_templates(const struct ruleset *set, const char ***names_r);
+size_t rules_keywords(const struct ruleset *set);
+/* Categories used by the rules (and "general"), each once, in rule order. */
+size_t rules_categories(const struct ruleset *set, const char ***names_r);
 
-/* Classify: subject and body are UTF-8. Never fails. */
-void rules_classify(const struct ruleset *set, const char *subject,
-		    const char *body, size_t body_len,
+/* Check that every template a deciding rule names exists: exists(name,
+ * ctx) returns non-zero when it does. Returns 0, or -1 with XERR_CONFIG
+ * "file:line:col: template 'x' ..." for the first that does not. */
+int rules_check_templates(const struct ruleset *set,
+			  int (*exists)(const char *name, void *ctx), void *ctx,
+			  struct xerr *err) WARN_UNUSED;
+
+/* Classify. Never fails. */
+void rules_classify(const struct ruleset *set, const struct rules_input *in,
 		    struct rules_verdict *v_r);
 
-/* Normalise text for matching: ASCII and full-width letters lowercased and
- * folded to half-width, every run of white space (and line breaks) turned
- * into one space. Appends to out (owned by caller, NUL-terminated). */
-char *rules_normalize(const char *s, size_t n, size_t *len_r);
+/* Write to f, for every rule in order, whether it matched and why (which
+ * keywords were found where, which were missing, which excluded it), and
+ * the verdict. The same evaluation as rules_classify. */
+void rules_explain(const struct ruleset *set, const struct rules_input *in,
+		   FILE *f);
+
+/* Warnings about the set (not errors): rules that can never decide
+ * because an earlier rule matches every message they would match. Calls
+ * warn(msg, ctx) with "file:line:col: warning: ..." for each; returns the
+ * count. */
+size_t rules_lint(const struct ruleset *set,
+		  void (*warn)(const char *msg, void *ctx), void *ctx);
 
 #endif

@@ -120,6 +120,8 @@ static const char *const migrations[] = {
     " author TEXT NOT NULL,"
     " body TEXT NOT NULL);"
     "CREATE INDEX note_case ON note(case_id);",
+    /* 2: tags added by rules (space-separated) */
+    "ALTER TABLE cases ADD COLUMN tags TEXT;",
 };
 
 enum stmt_id {
@@ -186,8 +188,8 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 	"INSERT INTO cases(category, priority, rule, template,"
 	" escalated, sla_hours, due_at, customer, customer_name,"
 	" order_id, subject, lang, mailbox_id, created_at,"
-	" updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	" ?11, ?12, ?13, ?14, ?14)",
+	" updated_at, tags) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	" ?10, ?11, ?12, ?13, ?14, ?14, ?15)",
     [S_CASE_FOLLOWUP_GET] = "SELECT status FROM cases WHERE id = ?1",
     [S_CASE_REOPEN] = "UPDATE cases SET status = CASE WHEN assignee IS"
 		      " NULL THEN 'new' ELSE 'open' END, resolved_at ="
@@ -238,7 +240,8 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 		   " c.subject, c.assignee, mb.account || '/' || mb.name,"
 		   " (SELECT state FROM outbox o WHERE o.case_id = c.id AND"
 		   "  o.kind = 'ack' ORDER BY o.id LIMIT 1),"
-		   " (SELECT count(*) FROM message m WHERE m.case_id = c.id)"
+		   " (SELECT count(*) FROM message m WHERE m.case_id = c.id),"
+		   " c.tags"
 		   " FROM cases c LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
 		   " WHERE c.id = ?1",
     [S_CASE_MESSAGES] =
@@ -761,6 +764,7 @@ int store_case_insert(struct store *st, const struct store_case_new *c,
 	bind_text(s, 12, c->lang);
 	bind_opt_int(s, 13, c->mailbox_id);
 	sqlite3_bind_int64(s, 14, c->received_at);
+	bind_text(s, 15, c->tags && *c->tags ? c->tags : NULL);
 	if (step_done(st, s, "insert case", err) < 0)
 		return -1;
 	*id_r = sqlite3_last_insert_rowid(st->db);
@@ -1100,6 +1104,7 @@ void store_case_release(struct store_case *c)
 	free(c->assignee);
 	free(c->mailbox);
 	free(c->ack_state);
+	free(c->tags);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1129,6 +1134,7 @@ static void read_case(sqlite3_stmt *s, struct store_case *c)
 	c->mailbox = col_dup(s, 20);
 	c->ack_state = col_dup(s, 21);
 	c->nmessages = sqlite3_column_int(s, 22);
+	c->tags = col_dup(s, 23);
 }
 
 int store_case_list(struct store *st, const struct store_filter *f, int64_t now,

@@ -80,6 +80,7 @@ struct store_case_new {
 	int sla_hours;
 	int64_t received_at;
 	const char *customer, *customer_name, *order_id, *subject;
+	const char *tags; /* space-separated, may be NULL */
 	int64_t mailbox_id;
 };
 int store_case_insert(struct store *st, const struct store_case_new *c,
@@ -186,6 +187,7 @@ struct store_case {
 	char *mailbox;	 /* "account/name" */
 	char *ack_state; /* state of the ack outbox row, NULL if none */
 	int nmessages;
+	char *tags; /* space-separated, NULL when none */
 };
 void store_case_release(struct store_case *c);
 

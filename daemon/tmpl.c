@@ -315,25 +315,6 @@ const char *tmpl_name(const struct tmpl *t)
 	return t->name;
 }
 
-int tmpl_check_names(const struct tmpl_set *set, const char *const *names,
-		     size_t n, struct xerr *err)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t j;
-		for (j = 0; j < set->n; j++)
-			if (strcmp(set->t[j].lang, "en") == 0 &&
-			    strcmp(set->t[j].name, names[i]) == 0)
-				break;
-		if (j == set->n)
-			return xerr_set(err, XERR_CONFIG,
-					"template '%s' is used by the rules "
-					"but templates/en/%s.txt does not "
-					"exist",
-					names[i], names[i]);
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- encoding */
 
 static int is_plain_ascii(const char *s)

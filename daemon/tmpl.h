@@ -25,11 +25,6 @@ int tmpl_load_dir(const char *dir, struct tmpl_set **set_r,
 		  struct xerr *err) WARN_UNUSED;
 void tmpl_free(struct tmpl_set **set);
 
-/* Check that every name has an English template (the fallback language).
- * Returns 0 or -1 naming the first missing one. */
-int tmpl_check_names(const struct tmpl_set *set, const char *const *names,
-		     size_t n, struct xerr *err) WARN_UNUSED;
-
 /* The template for lang and name, falling back to English; NULL if none.
  * Borrowed until tmpl_free. */
 const struct tmpl *tmpl_find(const struct tmpl_set *set, const char *lang,

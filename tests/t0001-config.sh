@@ -59,7 +59,7 @@ expect_78 "broken rules file" "$T/rules/20-broken.yaml:6:1: "
 printf 'rules:\n  - name: x\n    category: late_delivery\n    template: nosuch\n    match: {any: [a]}\n' \
 	>"$T/rules/20-broken.yaml"
 expect_78 "rule naming a missing template" \
-	"template 'nosuch' is used by the rules but templates/en/nosuch.txt does not exist"
+	"$T/rules/20-broken.yaml:4:15: rule 'x' uses template 'nosuch', but templates/en/nosuch.txt does not exist"
 rm "$T/rules/20-broken.yaml"
 
 # templates

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "rules.h"
 #include "../tap.h"
 
@@ -39,7 +40,7 @@ static const struct {
      "a\n    category: d\n    match: {any: [y]}\n",
      "5:5: rule name 'a' is used twice"},
     {"rules:\n  - name: a\n    category: c\n    match: {none: [x]}\n",
-     "4:12: rule 'a' has no 'any' or 'all' keywords"},
+     "4:12: rule 'a' has no 'any', 'all', 'regex' or 'from'"},
     {"rules:\n  - name: a\n    categroy: c\n", "3:5: unknown key "
 					       "'categroy'"},
     {"rules:\n  - name: a\n    category: c\n    sla_hours: -1\n    match: "
@@ -49,13 +50,40 @@ static const struct {
     {"rule:\n  - name: a\n", "1:1: unknown key 'rule'"},
 };
 
+static struct rules_verdict verdict;
+
+static const char *classify_full(const struct ruleset *set, const char *subject,
+				 const char *body, const char *from,
+				 const char *lang)
+{
+	struct rules_input in = {.subject = subject,
+				 .body = body,
+				 .body_len = strlen(body),
+				 .from_addr = from,
+				 .lang = lang ? lang : "en"};
+
+	rules_classify(set, &in, &verdict);
+	return verdict.category;
+}
+
 static const char *classify(const struct ruleset *set, const char *subject,
 			    const char *body)
 {
-	struct rules_verdict v;
+	return classify_full(set, subject, body, "ann@example.net", NULL);
+}
 
-	rules_classify(set, subject, body, strlen(body), &v);
-	return v.category;
+static void collect(const char *msg, void *ctx)
+{
+	struct buf *b = ctx;
+
+	if (buf_adds(b, msg) < 0 || buf_addc(b, '\n') < 0)
+		return;
+}
+
+static int no_template(const char *name, void *ctx)
+{
+	(void)ctx;
+	return strcmp(name, "missing") != 0;
 }
 
 int main(void)
@@ -120,15 +148,118 @@ int main(void)
 	is_str(classify(set, "", "a gift please"), "general",
 	       "one of 'all' missing");
 	is_str(classify(set, "Where", "nothing here"), "general", "fallback");
-	struct rules_verdict v;
-	rules_classify(set, "late", "", 0, &v);
-	is_str(v.rule, "late", "verdict names the rule");
-	is_int(v.sla_hours, 4, "verdict sla");
-	ok(v.nmatched == 1 && strcmp(v.matched[0], "late") == 0,
-	   "verdict lists the matched keyword");
-	rules_classify(set, "", "nothing", 7, &v);
-	is_str(v.tmpl, "general", "fallback template");
-	is_int(v.sla_hours, 24, "fallback sla");
+	classify(set, "late", "");
+	is_str(verdict.rule, "late", "verdict names the rule");
+	is_int(verdict.sla_hours, 4, "verdict sla");
+	ok(verdict.nmatched == 1 &&
+	       strcmp(verdict.matched[0].keyword, "late") == 0 &&
+	       verdict.matched[0].field == RULES_SUBJECT,
+	   "verdict lists the matched keyword and where");
+	classify(set, "", "nothing");
+	is_str(verdict.tmpl, "general", "fallback template");
+	is_int(verdict.sla_hours, 24, "fallback sla");
+	is_str(classify(set, "", "Thanks!\n> it was late\n"), "general",
+	       "quoted text is not matched");
+	is_str(classify(set, "",
+			"ok\nOn Mon, Dec 22, 2025, Shop <s@x> wrote:\nlate\n"),
+	       "general", "text after an attribution is not matched");
+	rules_free(&set);
+
+	/* The rest of the language. */
+	r = load("rules:\n"
+		 "  - name: vip\n"
+		 "    stop: false\n"
+		 "    tags: [vip]\n"
+		 "    match: {from: ['*@vip.example', 'boss@*']}\n"
+		 "  - name: amazon\n"
+		 "    stop: false\n"
+		 "    tags: [marketplace]\n"
+		 "    escalate: true\n"
+		 "    match:\n"
+		 "      from: '*@marketplace.amazon.com'\n"
+		 "      any: [order]\n"
+		 "  - name: subject-only\n"
+		 "    category: damaged\n"
+		 "    match:\n"
+		 "      any: {keywords: [broken], fields: [subject]}\n"
+		 "  - name: quoted-ok\n"
+		 "    category: wrong_item\n"
+		 "    match:\n"
+		 "      any: {keywords: [wrong size], fields: [quoted]}\n"
+		 "  - name: zh-only\n"
+		 "    category: late_delivery\n"
+		 "    match: {lang: zh, any: [包裹]}\n"
+		 "  - name: orders\n"
+		 "    category: general\n"
+		 "    template: missing\n"
+		 "    tags: [has-order]\n"
+		 "    match:\n"
+		 "      regex: '[0-9]{3}-[0-9]{7}-[0-9]{7}'\n",
+		 &set, &err);
+	ok(r == 0, "full language loads");
+	if (r) {
+		diag("%s", err.msg);
+		return done_testing();
+	}
+	is_str(classify_full(set, "it is broken", "", "x@y", NULL), "damaged",
+	       "fields: [subject] matches the subject");
+	is_str(classify_full(set, "hello", "it is broken", "x@y", NULL),
+	       "general", "fields: [subject] ignores the body");
+	is_str(classify_full(set, "", "see below\n> wrong size\n", "x@y", NULL),
+	       "wrong_item", "fields: [quoted] looks at quoted text");
+	is_str(classify_full(set, "", "我的包裹", "x@y", "zh"), "late_delivery",
+	       "lang: zh matches Chinese mail");
+	is_str(classify_full(set, "", "my 包裹", "x@y", "en"), "general",
+	       "lang: zh skips English mail");
+	is_str(classify_full(set, "", "order 111-2222222-3333333", "x@y", NULL),
+	       "general", "regex decides");
+	is_str(verdict.rule, "orders", "regex rule named");
+	classify_full(set, "", "my order", "k7xq@marketplace.amazon.com", NULL);
+	ok(verdict.ntags == 1 && strcmp(verdict.tags[0], "marketplace") == 0 &&
+	       verdict.escalate,
+	   "stop: false rule adds its tags and escalation and goes on");
+	classify_full(set, "", "111-2222222-3333333", "boss@vip.example", NULL);
+	ok(verdict.ntags == 2 && strcmp(verdict.tags[0], "vip") == 0 &&
+	       strcmp(verdict.tags[1], "has-order") == 0,
+	   "tags of tagging and deciding rules both kept");
+	ok(rules_check_templates(set, no_template, NULL, &err) == -1 &&
+	       strstr(err.msg, "r.yaml:26:15: rule 'orders' uses template "
+			       "'missing'"),
+	   "a missing template is located");
+	diag("%s", err.msg);
+	rules_free(&set);
+
+	/* Lint: rules that can never decide. */
+	r = load("rules:\n"
+		 "  - name: late\n"
+		 "    category: late_delivery\n"
+		 "    match: {any: [late, 还没]}\n"
+		 "  - name: very-late\n"
+		 "    category: complaint\n"
+		 "    match: {any: [very late, 还没到]}\n"
+		 "  - name: late-gift\n"
+		 "    category: gift_options\n"
+		 "    match: {all: [gift, late]}\n"
+		 "  - name: chocolate\n"
+		 "    category: general\n"
+		 "    match: {any: [chocolate, late]}\n",
+		 &set, &err);
+	ok(r == 0, "lint rules load");
+	struct buf warnings;
+	buf_init(&warnings, 1 << 16);
+	is_int(rules_lint(set, collect, &warnings), 2,
+	       "two shadowed rules found");
+	ok(strstr(buf_str(&warnings),
+		  "r.yaml:5:5: warning: rule 'very-late' can never decide: "
+		  "rule 'late'") != NULL,
+	   "shadowed 'any' rule located and explained");
+	ok(strstr(buf_str(&warnings), "rule 'late-gift' can never decide") !=
+	       NULL,
+	   "shadowed 'all' rule found");
+	ok(strstr(buf_str(&warnings), "'chocolate'") == NULL,
+	   "a rule with one keyword not covered is reachable");
+	diag("%s", buf_str(&warnings));
+	buf_release(&warnings);
 	rules_free(&set);
 
 	/* The shipped rule set. */
