@@ -14,6 +14,7 @@
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
+#include "quote.h"
 #include "tls.h"
 
 #define ACTOR "peakqd"
@@ -31,6 +32,28 @@ void ingest_rules_input(const struct message *msg, struct rules_input *in)
 	in->lang = msg->lang;
 }
 
+/* The language of what the customer wrote now: the subject and the fresh
+ * text, not quoted mail or the marketplace's English boilerplate. */
+static const char *fresh_lang(const struct message *m)
+{
+	struct buf all, quoted;
+	const char *lang;
+
+	buf_init(&all, m->text_len + (m->subject ? strlen(m->subject) : 0) + 8);
+	buf_init(&quoted, m->text_len + 8);
+	if (m->subject &&
+	    (buf_adds(&all, m->subject) < 0 || buf_addc(&all, '\n') < 0)) {
+		/* cannot happen: sized for it */
+	}
+	if (quote_split(m->text, m->text_len, &all, &quoted) < 0) {
+		/* cannot happen: sized for it */
+	}
+	lang = all.len ? text_guess_lang(all.data, all.len) : m->lang;
+	buf_release(&all);
+	buf_release(&quoted);
+	return lang;
+}
+
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 		   const char *raw, size_t len, struct ingest_decision *d)
 {
@@ -40,6 +63,7 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 
 	memset(d, 0, sizeof(*d));
 	d->msg = mime_parse(raw, len);
+	d->msg->lang = fresh_lang(d->msg);
 	ingest_rules_input(d->msg, &in);
 	rules_classify(rules, &in, &d->verdict);
 	if (conf) {

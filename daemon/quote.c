@@ -130,7 +130,8 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 	/* Amazon Buyer-Seller Messaging: the buyer's words are between the
 	 * two markers; the rest is the marketplace's own text. */
 	for (i = 0; i < nl; i++)
-		if (starts(&ls[i], "------------- Message:")) {
+		if (starts(&ls[i], "------------- Message:") ||
+		    starts(&ls[i], "------------- Begin message")) {
 			from = i + 1;
 			amazon = 1;
 			break;

@@ -18,7 +18,7 @@
  * - from a signature delimiter ("-- ") or a mobile footer ("Sent from my
  *   iPhone", "发自我的iPhone") on, everything is quoted;
  * - in an Amazon Buyer-Seller message, only the text between
- *   "------------- Message: -------------" and
+ *   "------------- Message: -------------" (or "Begin message") and
  *   "------------- End message -------------" is fresh.
  * Returns 0, or -1 when a buffer is full (what fit is kept). */
 int quote_split(const char *s, size_t n, struct buf *fresh,

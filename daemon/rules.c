@@ -28,9 +28,13 @@
 
 enum lang { LANG_ANY, LANG_EN, LANG_ZH };
 
+/* A keyword list. In 'all', an entry may itself be a list of
+ * alternatives: group[i] numbers the entry keyword i belongs to, and each
+ * entry needs one of its keywords. */
 struct kwlist {
-	unsigned *kw; /* indexes into ruleset.kw */
-	size_t n;
+	unsigned *kw;	 /* indexes into ruleset.kw */
+	unsigned *group; /* entry of each keyword */
+	size_t n, ngroups;
 	unsigned fields;
 	unsigned line, col;
 };
@@ -51,8 +55,9 @@ struct rule {
 };
 
 struct keyword {
-	char *norm; /* normalised */
-	char *orig; /* as first written */
+	char *norm;  /* normalised */
+	char *orig;  /* as first written */
+	int negates; /* starts with a negation: never negated itself */
 };
 
 struct ruleset {
@@ -79,6 +84,119 @@ const char *rules_field_name(enum rules_field f)
 	return field_names[f];
 }
 
+/* ---------------------------------------------------------------- negation */
+
+/* Words that negate a Latin keyword a few words later ("it's not damaged",
+ * "nothing was broken"), and words that end a clause. Text is normalised:
+ * lowercase, single spaces, straight apostrophes. */
+static const char *const negators[] = {
+    "not",    "no",	 "never",     "nothing",  "none",    "without",
+    "nor",    "neither", "don't",     "dont",	  "doesn't", "doesnt",
+    "didn't", "didnt",	 "isn't",     "isnt",	  "wasn't",  "wasnt",
+    "aren't", "arent",	 "weren't",   "werent",	  "won't",   "wont",
+    "can't",  "cant",	 "cannot",    "haven't",  "havent",  "hasn't",
+    "hasnt",  "hadn't",	 "shouldn't", "wouldn't", NULL};
+static const char *const clause_ends[] = {
+    "but",     "and",	 "or",	     "so", "because",
+    "however", "though", "although", "if", NULL};
+
+static int word_in(const char *w, size_t n, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does keyword kw (normalised) start with a negation word? */
+static int starts_negated(const char *kw)
+{
+	size_t n = strcspn(kw, " ");
+	unsigned cp;
+
+	if (word_in(kw, n, negators))
+		return 1;
+	text_utf8_decode(kw, strlen(kw), &cp);
+	return cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A || cp == 0x65E0 ||
+	       cp == 0x975E || cp == 0x522B; /* 不 没 未 无 非 别 */
+}
+
+static int is_clause_punct(unsigned cp)
+{
+	return cp == '.' || cp == ',' || cp == '!' || cp == '?' || cp == ';' ||
+	       cp == ':' || cp == 0x3002 || cp == 0xFF0C || cp == 0x3001 ||
+	       cp == 0xFF01 || cp == 0xFF1F || cp == 0xFF1B || cp == 0xFF1A ||
+	       cp == '(' || cp == ')' || cp == '"';
+}
+
+/* Step back from t[i] to the start of the previous code point. */
+static size_t prev_cp(const char *t, size_t i, unsigned *cp)
+{
+	size_t j = i - 1;
+
+	while (j > 0 && ((unsigned char)t[j] & 0xC0) == 0x80)
+		j--;
+	text_utf8_decode(t + j, i - j, cp);
+	return j;
+}
+
+/* Is the occurrence at t[start..) negated? Latin keywords: one of the five
+ * words before it, within the clause, is a negation ("I'm not going to
+ * leave a bad review"). CJK keywords: the character before it, skipping up
+ * to three filler characters (是 会 给 们 ...), is 不 没 未 无 非 别
+ * ("不是发错", "不会给差评", "没有坏"). */
+static int negated(const char *t, size_t start, int latin)
+{
+	static const unsigned fillers[] = {
+	    0x662F, 0x4F1A, 0x7ED9, 0x4EEC, 0x4F60, 0x6211, 0x4ED6, 0x5979,
+	    0x5B83, 0x8FD9, 0x90A3, 0x88AB, 0x7B97, 0x6709, 0x8BF4, 0x8981,
+	    0x518D, 0x4E5F, 0x90FD, 0x5E76, 0x5C31, 0x8FD8, 0};
+	/* 是会给们你我他她它这那被算有说要再也都并就还 */
+	size_t i = start;
+	unsigned cp;
+
+	if (latin) {
+		for (int words = 0; words < 5 && i > 0;) {
+			size_t end;
+			while (i > 0 && t[i - 1] == ' ')
+				i--;
+			if (i == 0)
+				break;
+			end = i;
+			while (i > 0 && t[i - 1] != ' ') {
+				size_t j = prev_cp(t, i, &cp);
+				if (is_clause_punct(cp))
+					break;
+				i = j;
+			}
+			if (i == end)
+				return 0; /* punctuation: the clause ends */
+			if (word_in(t + i, end - i, negators))
+				return 1;
+			if (word_in(t + i, end - i, clause_ends))
+				return 0;
+			words++;
+			if (i > 0 && t[i - 1] != ' ')
+				return 0; /* punctuation right before */
+		}
+		return 0;
+	}
+	for (int skipped = 0; i > 0;) {
+		size_t j = prev_cp(t, i, &cp);
+		int filler = 0;
+		if (cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A ||
+		    cp == 0x65E0 || cp == 0x975E || cp == 0x522B)
+			return 1;
+		for (size_t k = 0; fillers[k]; k++)
+			if (fillers[k] == cp)
+				filler = 1;
+		if (!filler || ++skipped > 3)
+			return 0;
+		i = j;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- freeing */
 
 static void rule_release(struct rule *r)
@@ -94,6 +212,9 @@ static void rule_release(struct rule *r)
 	free(r->any.kw);
 	free(r->all.kw);
 	free(r->none.kw);
+	free(r->any.group);
+	free(r->all.group);
+	free(r->none.group);
 	if (r->re) {
 		regfree(r->re);
 		free(r->re);
@@ -183,6 +304,7 @@ static unsigned intern(struct ruleset *set, const char *norm, const char *orig)
 	}
 	set->kw[set->nkw].norm = xstrdup(norm);
 	set->kw[set->nkw].orig = xstrdup(orig);
+	set->kw[set->nkw].negates = starts_negated(norm);
 	set->hash[i] = (unsigned)set->nkw + 1;
 	return (unsigned)set->nkw++;
 }
@@ -267,29 +389,51 @@ static int load_kwlist(struct loader *l, const struct yml_node *v,
 				 what);
 	}
 	size_t n = list->type == YML_SCALAR ? 1 : list->n;
-	kl->kw = xcalloc(n, sizeof(*kl->kw));
 	for (size_t i = 0; i < n; i++) {
-		const struct yml_node *k =
+		const struct yml_node *e =
 		    list->type == YML_SCALAR ? list : list->items[i];
-		char *norm;
-		if (yml_expect(doc, k, YML_SCALAR, "a keyword", l->err) < 0)
-			return -1;
-		if (!text_utf8_valid(k->str, k->len) ||
-		    memchr(k->str, '\0', k->len))
-			return yml_error(doc, k, l->err,
-					 "keyword is not valid UTF-8 text");
-		norm = normalize(k->str, k->len);
-		if (!*norm) {
-			free(norm);
-			return yml_error(doc, k, l->err, "%s: empty keyword",
+		size_t m = e->type == YML_SEQ ? e->n : 1;
+		if (e->type == YML_SEQ && m == 0)
+			return yml_error(doc, e, l->err,
+					 "%s: empty list of alternatives",
 					 what);
+		if (e->type == YML_MAP)
+			return yml_error(doc, e, l->err,
+					 "%s: a keyword, or a list of "
+					 "alternatives, not a mapping",
+					 what);
+		for (size_t j = 0; j < m; j++) {
+			const struct yml_node *k =
+			    e->type == YML_SEQ ? e->items[j] : e;
+			char *norm;
+			if (yml_expect(doc, k, YML_SCALAR, "a keyword",
+				       l->err) < 0)
+				return -1;
+			if (!text_utf8_valid(k->str, k->len) ||
+			    memchr(k->str, '\0', k->len))
+				return yml_error(doc, k, l->err,
+						 "keyword is not valid UTF-8 "
+						 "text");
+			norm = normalize(k->str, k->len);
+			if (!*norm) {
+				free(norm);
+				return yml_error(doc, k, l->err,
+						 "%s: empty keyword", what);
+			}
+			kl->kw =
+			    xreallocarray(kl->kw, kl->n + 1, sizeof(*kl->kw));
+			kl->group = xreallocarray(kl->group, kl->n + 1,
+						  sizeof(*kl->group));
+			kl->kw[kl->n] = intern(l->set, norm, k->str);
+			kl->group[kl->n++] = (unsigned)kl->ngroups;
+			free(norm);
+			if (l->set->nkw > PQ_MAX_KEYWORDS)
+				return yml_error(doc, k, l->err,
+						 "more than %d different "
+						 "keywords",
+						 PQ_MAX_KEYWORDS);
 		}
-		kl->kw[kl->n++] = intern(l->set, norm, k->str);
-		free(norm);
-		if (l->set->nkw > PQ_MAX_KEYWORDS)
-			return yml_error(doc, k, l->err,
-					 "more than %d different keywords",
-					 PQ_MAX_KEYWORDS);
+		kl->ngroups++;
 	}
 	return 0;
 }
@@ -712,6 +856,46 @@ static void scan_release(struct scan *s)
 	}
 }
 
+struct hit_ctx {
+	const struct ruleset *set;
+	const char *text;
+	uint64_t *bits;
+};
+
+/* Record keyword id as found unless this occurrence is negated. */
+static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
+{
+	struct hit_ctx *c = vctx;
+	const struct keyword *kw = &c->set->kw[id];
+	unsigned cp;
+
+	(void)end;
+	if (c->bits[id / 64] >> (id % 64) & 1)
+		return 0;
+	text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
+	if (!kw->negates && negated(c->text, start, match_is_word_cp(cp)))
+		return 0;
+	c->bits[id / 64] |= (uint64_t)1 << (id % 64);
+	return 0;
+}
+
+/* Is subject a reply or forward ("Re:", "RE :", "Fwd:", "回复：", "答复",
+ * ...)? Then it repeats an earlier message's subject: it is quoted text,
+ * and what the customer asks now is in the body. */
+static int reply_subject(const char *subject)
+{
+	static const char *const prefixes[] = {
+	    "re:",  "re :", "aw:",  "sv:",  "vs:",  "fw:",  "fwd:", "tr:",
+	    "回复", "回覆", "答复", "转发", "轉寄", "轉發", NULL};
+
+	while (*subject == ' ' || *subject == '[')
+		subject++;
+	for (size_t i = 0; prefixes[i]; i++)
+		if (ascii_prefix(subject, prefixes[i]))
+			return 1;
+	return 0;
+}
+
 static void scan_message(const struct ruleset *set,
 			 const struct rules_input *in, struct scan *s)
 {
@@ -723,7 +907,17 @@ static void scan_message(const struct ruleset *set,
 	if (body_len > PQ_MAX_TEXT_BYTES)
 		body_len = PQ_MAX_TEXT_BYTES;
 	buf_init(&fresh, body_len + 16);
-	buf_init(&quoted, body_len + 16);
+	buf_init(&quoted,
+		 body_len + (in->subject ? strlen(in->subject) : 0) + 16);
+	const char *subject = in->subject ? in->subject : "";
+	if (reply_subject(subject)) {
+		/* matched as quoted text, not as the subject */
+		if (buf_adds(&quoted, subject) < 0 ||
+		    buf_addc(&quoted, '\n') < 0) {
+			/* cannot happen: sized for it */
+		}
+		subject = "";
+	}
 	if (in->body && quote_split(in->body, body_len, &fresh, &quoted) < 0) {
 		/* cannot happen: each buffer can hold the whole body */
 	}
@@ -741,9 +935,7 @@ static void scan_message(const struct ruleset *set,
 		    buf_addc(&addrs, ' ') < 0)
 			break;
 	s->text[RULES_TO] = normalize(addrs.data ? addrs.data : "", addrs.len);
-	s->text[RULES_SUBJECT] =
-	    normalize(in->subject ? in->subject : "",
-		      in->subject ? strlen(in->subject) : 0);
+	s->text[RULES_SUBJECT] = normalize(subject, strlen(subject));
 	s->text[RULES_BODY] =
 	    normalize(fresh.data ? fresh.data : "", fresh.len);
 	s->text[RULES_QUOTED] =
@@ -752,11 +944,12 @@ static void scan_message(const struct ruleset *set,
 	buf_release(&quoted);
 	buf_release(&addrs);
 	for (int f = 0; f < RULES_NFIELDS; f++) {
+		struct hit_ctx hc = {.set = set, .text = s->text[f]};
 		s->len[f] = strlen(s->text[f]);
 		s->bits[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
+		hc.bits = s->bits[f];
 		if (set->nkw)
-			match_scan_bits(set->m, s->text[f], s->len[f],
-					s->bits[f]);
+			match_scan(set->m, s->text[f], s->len[f], on_hit, &hc);
 	}
 	s->lang = in->lang;
 	s->from_addr = in->from_addr;
@@ -855,20 +1048,33 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 			if (!w->f)
 				goto no;
 		}
-	for (i = 0; i < r->all.n; i++) {
-		if ((f = found_in(s, r->all.kw[i], r->all.fields)) < 0) {
+	for (size_t g = 0, i0 = 0; g < r->all.ngroups; g++) {
+		int found = 0;
+		size_t i1 = i0;
+		while (i1 < r->all.n && r->all.group[i1] == g)
+			i1++;
+		for (i = i0; i < i1; i++) {
+			if ((f = found_in(s, r->all.kw[i], r->all.fields)) < 0)
+				continue;
+			found = 1;
+			add_hit(v, set, r->all.kw[i], f);
 			if (w->f)
-				fprintf(w->f, "    no: '%s' (all) not found\n",
-					set->kw[r->all.kw[i]].orig);
+				fprintf(w->f, "    all: '%s' found in %s\n",
+					set->kw[r->all.kw[i]].orig,
+					field_names[f]);
+			break;
+		}
+		if (!found) {
+			if (w->f)
+				fprintf(
+				    w->f, "    no: '%s'%s (all) not found\n",
+				    set->kw[r->all.kw[i0]].orig,
+				    i1 - i0 > 1 ? " or its alternatives" : "");
 			ok = 0;
 			if (!w->f)
 				goto no;
-			continue;
 		}
-		add_hit(v, set, r->all.kw[i], f);
-		if (w->f)
-			fprintf(w->f, "    all: '%s' found in %s\n",
-				set->kw[r->all.kw[i]].orig, field_names[f]);
+		i0 = i1;
 	}
 	if (r->any.n) {
 		int any = 0;
@@ -1023,11 +1229,22 @@ static int shadows(const struct ruleset *set, const struct rule *a,
 	/* b needs one of its 'all' keywords, or each of its 'any' keywords,
 	 * to contain one of a's, in fields a looks at. */
 	if ((b->all.fields & ~a->any.fields) == 0)
-		for (size_t i = 0; i < b->all.n; i++)
-			if ((*ka = any_inside(set, a, b->all.kw[i])) >= 0) {
-				*kb = b->all.kw[i];
+		for (size_t g = 0, i0 = 0; g < b->all.ngroups; g++) {
+			/* every alternative of the entry contains one of a's */
+			size_t i = i0;
+			int covered = 1;
+			while (i < b->all.n && b->all.group[i] == g) {
+				if (any_inside(set, a, b->all.kw[i]) < 0)
+					covered = 0;
+				i++;
+			}
+			if (covered) {
+				*kb = b->all.kw[i0];
+				*ka = any_inside(set, a, *kb);
 				return 1;
 			}
+			i0 = i;
+		}
 	if (b->any.n == 0 || (b->any.fields & ~a->any.fields))
 		return 0;
 	for (size_t i = 0; i < b->any.n; i++)

@@ -13,7 +13,7 @@ write_config implicit imap.example.com
 
 out=$("$PEAKQD" -n -c "$T/peakq.yaml" 2>&1)
 ok $? "a good configuration validates"
-case $out in *"configuration OK: 1 account(s), 1 mailbox(es), 8 rule(s)"*)
+case $out in *"configuration OK: 1 account(s), 1 mailbox(es), "[0-9]*" rule(s)"*)
 	ok 0 "-n says what it checked" ;;
 *) ok 1 "-n says what it checked"; diag "$out" ;;
 esac

@@ -33,7 +33,7 @@ expect 07-complaint-en.eml complaint en 114-5566778-8899001 true -
 expect 08-missing-en-alt.eml missing_item en 202-3344556-7788990 true -
 expect 09-return-en-cp1252.eml return_exchange en 026-1112223-3344455 true -
 expect 10-autoreply.eml general en - false auto-submitted
-expect 11-bounce.eml late_delivery en - false null-return-path
+expect 11-bounce.eml lost_package en - false null-return-path
 expect 12-newsletter.eml late_delivery en - false list
 
 python3 - "$T/out.json" <<'PY'

@@ -61,7 +61,7 @@ complaint sent 114-5566778-8899001
 missing_item sent 202-3344556-7788990
 return_exchange sent 026-1112223-3344455
 general suppressed -
-late_delivery suppressed -
+lost_package suppressed -
 late_delivery suppressed -
 lost_package sent 116-1234567-7654321
 EOW

