@@ -1,0 +1,36 @@
+#!/bin/sh
+# t1002: the default rule set on the labelled holiday sets: at least 90% of
+# messages in the right category and every complaint escalated. The sets
+# are realistic customer mail in English and Chinese (simplified and
+# traditional), in many charsets and MIME shapes; tests/data/labelled was
+# used to tune the rules, tests/data/heldout never was.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null || skip_all "python3 not installed"
+
+for set in labelled heldout; do
+	dir="$DATA/$set"
+	if [ ! -f "$dir/labels.tsv" ]; then
+		ok 0 "# SKIP no $set set"
+		continue
+	fi
+	"$PEAKQ" rules test --rules "$top_srcdir/rules" --json \
+		--labels "$dir/labels.tsv" "$dir" >"$T/$set.json" 2>"$T/$set.txt"
+	ok $? "$set: rules test runs"
+	sed -n '/^accuracy/,$p' "$T/$set.txt" | sed 's/^/# /'
+	python3 - "$T/$set.json" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+rows = [r for r in rows if r.get("expected")]
+right = sum(r["category"] == r["expected"] for r in rows)
+acc = right / len(rows)
+missed = [r["file"] for r in rows
+          if r["expected"] == "complaint" and not r["escalate"]]
+print("# %d messages, accuracy %.1f%%, complaints not escalated: %d"
+      % (len(rows), 100 * acc, len(missed)))
+for f in missed:
+    print("#   not escalated: " + f)
+sys.exit(0 if acc >= 0.90 and not missed and len(rows) >= 100 else 1)
+PY
+	ok $? "$set: >= 90% right and every complaint escalated"
+done
+done_testing
