@@ -26,7 +26,7 @@
 #define PQ_MAX_TEMPLATE_BYTES (256u * 1024)
 /* Rules. */
 #define PQ_MAX_RULES 10000
-#define PQ_MAX_KEYWORDS 100000
+#define PQ_MAX_KEYWORDS 10000 /* the matcher also caps its states (match.c) */
 /* IMAP: UIDs per UID FETCH, per-read timeout in seconds. */
 #define PQ_FETCH_BATCH 25
 /* ...and at most this many bytes per UID FETCH (libetpan holds a whole
