@@ -651,9 +651,9 @@ static int load_rule(struct loader *l, const struct yml_node *m, struct rule *r,
 					 RULES_MAX_TAGS);
 		r->tags = xcalloc(v->n ? v->n : 1, sizeof(char *));
 		for (size_t i = 0; i < v->n; i++) {
+			r->ntags++; /* freed with the rule even if invalid */
 			if (load_name(l, v->items[i], "tag", &r->tags[i]) < 0)
 				return -1;
-			r->ntags++;
 		}
 	}
 	if (!(v = yml_get(m, "match")))

@@ -21,6 +21,8 @@ struct loader {
 	struct yml_doc *doc;
 	size_t nodes;
 	struct xerr *err;
+	const char *data; /* the input, for positions of reader errors */
+	size_t len;
 };
 
 static void node_free(struct yml_node *n)
@@ -68,6 +70,28 @@ static int next_event(struct loader *l, yaml_event_t *ev)
 	if (!yaml_parser_parse(&l->parser, ev)) {
 		yaml_mark_t m = l->parser.problem_mark;
 		const char *ctx = l->parser.context;
+		if (l->parser.error == YAML_READER_ERROR) {
+			/* Bad bytes: libyaml gives only an offset. */
+			size_t off = l->parser.problem_offset;
+			m.line = m.column = 0;
+			for (size_t i = 0; i < off && i < l->len; i++) {
+				if (l->data[i] == '\n') {
+					m.line++;
+					m.column = 0;
+				} else if (((unsigned char)l->data[i] & 0xC0) !=
+					   0x80) {
+					m.column++;
+				}
+			}
+			if (l->parser.problem_value >= 0)
+				return loc_error(l, m,
+						 "%s (byte 0x%02x): the "
+						 "file must be UTF-8",
+						 l->parser.problem,
+						 l->parser.problem_value);
+			return loc_error(l, m, "%s: the file must be UTF-8",
+					 l->parser.problem);
+		}
 		if (ctx)
 			return loc_error(l, m, "%s %s", l->parser.problem, ctx);
 		return loc_error(l, m, "%s",
@@ -229,7 +253,7 @@ out:
 int yml_load_mem(const char *name, const char *data, size_t len,
 		 struct yml_doc **doc_r, struct xerr *err)
 {
-	struct loader l = {.err = err};
+	struct loader l = {.err = err, .data = data, .len = len};
 	yaml_event_t ev;
 	int ret = -1, docs = 0;
 

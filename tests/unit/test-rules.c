@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "rules.h"
+#include "util.h"
 #include "../tap.h"
 
 static char dir[] = "/tmp/pq-rules-XXXXXX";
@@ -262,6 +263,140 @@ int main(void)
 	buf_release(&warnings);
 	rules_free(&set);
 
+	/* What a person means: negation, alternatives, reply subjects,
+	 * traditional/simplified Chinese. */
+	r = load("rules:\n"
+		 "  - name: damaged\n"
+		 "    category: damaged\n"
+		 "    match: {any: [broken, 坏了, 发错]}\n"
+		 "  - name: lost\n"
+		 "    category: lost_package\n"
+		 "    match:\n"
+		 "      all:\n"
+		 "        - [delivered, 签收]\n"
+		 "        - [not here, never got, 没收到]\n"
+		 "  - name: late\n"
+		 "    category: late_delivery\n"
+		 "    match: {any: [还没到, \"doesn't work\", 不能用]}\n",
+		 &set, &err);
+	ok(r == 0, "negation rules load");
+	if (r) {
+		diag("%s", err.msg);
+		return done_testing();
+	}
+	static const struct {
+		const char *subject, *body, *category, *why;
+	} means[] = {
+	    {"", "It arrived broken.", "damaged", "plain hit"},
+	    {"", "It's not broken, just slow.", "general", "'not' negates"},
+	    {"", "Nothing was broken.", "general", "'nothing was' negates"},
+	    {"", "I'm not going to say it's broken", "general",
+	     "negation five words back"},
+	    {"", "No, it is broken.", "damaged",
+	     "a comma ends the negation's reach"},
+	    {"", "not my fault but it is broken", "damaged",
+	     "'but' ends the negation's reach"},
+	    {"", "it doesn't work", "late_delivery",
+	     "a keyword that starts with a negation still counts"},
+	    {"", "东西没有坏了吧", "general", "没有 negates 坏了"},
+	    {"", "不是你们发错了", "general", "不是 + fillers negates"},
+	    {"", "没多久就坏了", "damaged", "没 far before: no negation"},
+	    {"", "杯子不能用了", "late_delivery", "不能用 is itself a keyword"},
+	    {"", "Tracking says delivered, but it is not here", "lost_package",
+	     "all: one of each alternative list"},
+	    {"", "它显示已经签收了，我没收到", "lost_package",
+	     "alternatives in Chinese"},
+	    {"", "It was delivered yesterday.", "general",
+	     "one alternative list missing"},
+	    {"", "我的包裹還沒到", "late_delivery",
+	     "traditional text, simplified keyword"},
+	    {"Re: broken vase", "thanks, all fine now", "general",
+	     "a reply subject is quoted text"},
+	    {"broken vase", "thanks", "damaged", "a new subject counts"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(means); i++)
+		is_str(classify(set, means[i].subject, means[i].body),
+		       means[i].category, "%s", means[i].why);
+	rules_free(&set);
+
+	/* Malformed rule files: each a located error, never a crash. */
+	static const struct {
+		const char *yaml, *error;
+	} broken[] = {
+	    {"", NULL}, /* empty: loads, no rules */
+	    {"# only a comment\n", NULL},
+	    {"rules:\n\t- name: x\n", "2:1: found character that cannot "
+				      "start any token"},
+	    {"rules: [\n", "2:1: "},
+	    {"- name: x\n", "1:1: a rules file must be a mapping"},
+	    {"rules: x\n", "1:8: rules must be a list"},
+	    {"rules:\n  - x\n", "2:5: a rule must be a mapping"},
+	    {"rules:\n  - name: 5\n    category: [a]\n    match: {any: "
+	     "[x]}\n",
+	     "3:15: category must be a value"},
+	    {"rules:\n  - name: a\n    category: c\n    escalate: maybe\n    "
+	     "match: {any: [x]}\n",
+	     "4:15: escalate must be true or false"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: [[x, y]]}"
+	     "\n",
+	     NULL}, /* alternatives are allowed in any: they flatten */
+	    {"rules:\n  - name: a\n    category: c\n    match: {all: [[]]}\n",
+	     "4:19: all: empty list of alternatives"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: [{x: "
+	     "1}]}\n",
+	     "4:19: any: a keyword, or a list of alternatives"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: ['  ']}"
+	     "\n",
+	     "4:19: any: empty keyword"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: [x], "
+	     "fields: [body]}\n",
+	     "4:23: unknown key 'fields'"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: "
+	     "{keywords: [x], fields: [head]}}\n",
+	     "4:43: unknown field 'head'"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {regex: "
+	     "'(unclosed'}\n",
+	     "4:20: regex is not a valid POSIX extended regular expression"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {lang: fr, "
+	     "any: [x]}\n",
+	     "4:19: lang must be en, zh or any"},
+	    {"rules:\n  - name: a\n    stop: false\n    match: {any: [x]}\n",
+	     "2:5: rule 'a' has stop: false but no tags or escalate"},
+	    {"rules:\n  - name: a\n    stop: false\n    category: c\n    "
+	     "tags: [t]\n    match: {any: [x]}\n",
+	     "4:15: rule 'a' has stop: false, so it only adds tags"},
+	    {"rules:\n  - name: a\n    category: c\n    tags: [Bad Tag]\n    "
+	     "match: {any: [x]}\n",
+	     "4:12: tag 'Bad Tag' may only use"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: [x]}\n"
+	     "    match: {any: [y]}\n",
+	     "5:5: duplicate key 'match'"},
+	    {"rules:\n  - &r {name: a}\n  - *r\n",
+	     "3:5: aliases (*r) are not supported"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: "
+	     "[\xff\xfe]}\n",
+	     "4:19: invalid leading UTF-8 octet (byte 0xff): the file must be "
+	     "UTF-8"},
+	    {"\xff\xfe\x00r\x00u\x00l\x00e\x00s", "1:1: "},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(broken); i++) {
+		r = load(broken[i].yaml, &set, &err);
+		if (!broken[i].error) {
+			ok(r == 0, "file %zu loads", i);
+			if (r)
+				diag("%s", err.msg);
+			rules_free(&set);
+			continue;
+		}
+		snprintf(prefix, sizeof(prefix), "%s/r.yaml:%s", dir,
+			 broken[i].error);
+		ok(r == -1 && strncmp(err.msg, prefix, strlen(prefix)) == 0,
+		   "broken file %zu: %s", i, broken[i].error);
+		if (r == 0 || strncmp(err.msg, prefix, strlen(prefix)))
+			diag("got: %s", r == 0 ? "(loaded)" : err.msg);
+		rules_free(&set);
+	}
+
 	/* The shipped rule set. */
 	const char *top = getenv("top_srcdir");
 	char rdir[512];
@@ -296,6 +431,72 @@ int main(void)
 		       cases[i].category, "default rules: %s",
 		       cases[i].category);
 	rules_free(&set);
+
+	/* Mutations of the shipped file: each loads or is a located error;
+	 * none crashes (this runs under ASan and valgrind in CI). */
+	{
+		char *orig = NULL, path[600];
+		size_t olen;
+		unsigned seed = 12345, located = 0, loaded = 0;
+		static const char junk[] = ":[]{}-#&*!|>'\"\t\n ,?%@`x\xe4";
+		snprintf(path, sizeof(path), "%s/10-holiday.yaml", rdir);
+		if (read_file(path, 1 << 22, &orig, &olen) == 0) {
+			for (int round = 0; round < 300; round++) {
+				char *m = xmalloc(olen + 64);
+				size_t mlen = olen;
+				memcpy(m, orig, olen);
+				for (int k = 0; k < 1 + round % 4; k++) {
+					seed = seed * 1103515245u + 12345u;
+					size_t at = (seed >> 8) % mlen;
+					seed = seed * 1103515245u + 12345u;
+					char c = junk[(seed >> 8) %
+						      (sizeof(junk) - 1)];
+					switch (round % 3) {
+					case 0: /* replace */
+						m[at] = c;
+						break;
+					case 1: /* insert */
+						memmove(m + at + 1, m + at,
+							mlen - at);
+						m[at] = c;
+						mlen++;
+						break;
+					default: /* delete */
+						memmove(m + at, m + at + 1,
+							mlen - at - 1);
+						mlen--;
+						break;
+					}
+				}
+				m[mlen] = '\0';
+				char mp[300];
+				snprintf(mp, sizeof(mp), "%s/r.yaml", dir);
+				FILE *f = fopen(mp, "w");
+				fwrite(m, 1, mlen, f);
+				fclose(f);
+				free(m);
+				r = rules_load_file(mp, &set, &err);
+				if (r == 0) {
+					loaded++;
+				} else {
+					size_t pl = strlen(mp);
+					if (strncmp(err.msg, mp, pl) == 0 &&
+					    err.msg[pl] == ':' &&
+					    err.msg[pl + 1] >= '1' &&
+					    err.msg[pl + 1] <= '9')
+						located++;
+					else
+						diag("unlocated: %s", err.msg);
+				}
+				rules_free(&set);
+			}
+			free(orig);
+		}
+		is_int(located + loaded, 300,
+		       "300 mutated rule files: each loads or is located "
+		       "(%u loaded, %u errors)",
+		       loaded, located);
+	}
 	char p[300];
 	snprintf(p, sizeof(p), "%s/r.yaml", dir);
 	unlink(p);
