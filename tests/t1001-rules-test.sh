@@ -66,4 +66,52 @@ mkdir -p "$T/rules" && mv "$T/r.yaml" "$T/rules/"
 is "$?" 1 "rules check on a broken set exits 1"
 grep -q "$T/rules/r.yaml:4:18: any is an empty list" "$T/out.txt"
 ok $? "rules check reports file:line:col"
+
+# An mbox is split into its messages ("From " lines; ">From " unescaped).
+{
+	for f in 01-late-en 05-damaged-zh-gb2312 07-complaint-en; do
+		echo "From someone@example.net Sat Dec 27 09:12:44 2025"
+		sed 's/^From /\>From /' "$DATA/holiday/$f.eml"
+		echo
+	done
+} >"$T/three.mbox"
+"$PEAKQ" rules test --rules "$top_srcdir/rules" --json "$T/three.mbox" >"$T/mbox.json"
+ok $? "rules test reads an mbox"
+python3 - "$T/mbox.json" "$T/three.mbox" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+got = [(r["file"].rsplit("/", 1)[-1], r["category"]) for r in rows]
+want = [("three.mbox:1", "late_delivery"), ("three.mbox:2", "damaged"),
+        ("three.mbox:3", "complaint")]
+sys.exit(0 if got == want else "got %r" % got)
+PY
+ok $? "three messages, named file:N, classified"
+
+"$PEAKQ" rules explain --rules "$top_srcdir/rules" \
+	"$DATA/holiday/04-late-zh-b64.eml" >"$T/explain.txt"
+ok $? "rules explain runs"
+grep -q "rule complaint -> complaint" "$T/explain.txt" &&
+	grep -q "no: none of its" "$T/explain.txt" &&
+	grep -q "any: '还没到' found in" "$T/explain.txt" &&
+	grep -q "MATCHED: decides the case" "$T/explain.txt" &&
+	grep -q "^verdict: category late_delivery, priority high, 4h" "$T/explain.txt"
+ok $? "explain lists every rule, why it did not match, and the verdict"
+
+# rules check: warnings for rules that can never decide; templates.
+mkdir -p "$T/rules2"
+cp "$top_srcdir/rules/10-holiday.yaml" "$T/rules2/"
+printf 'rules:\n  - name: late-again\n    category: late_delivery\n    match: {any: [late delivery]}\n' \
+	>"$T/rules2/20-extra.yaml"
+"$PEAKQ" rules check --templates "$top_srcdir/templates" "$T/rules2" \
+	>"$T/check.out" 2>"$T/check.err"
+is "$?" 0 "a set with an unreachable rule is valid"
+grep -q "$T/rules2/20-extra.yaml:2:5: warning: rule 'late-again' can never decide" "$T/check.err"
+ok $? "but rules check warns, naming the rule that shadows it"
+printf 'rules:\n  - name: odd\n    category: odd\n    match: {any: [zzz]}\n' \
+	>"$T/rules2/20-extra.yaml"
+"$PEAKQ" rules check --templates "$top_srcdir/templates" "$T/rules2" \
+	>"$T/check.out" 2>&1
+is "$?" 1 "a rule whose template does not exist fails the check"
+grep -q "$T/rules2/20-extra.yaml:2:5: rule 'odd' uses template 'odd', but templates/en/odd.txt does not exist" "$T/check.out"
+ok $? "with its location"
 done_testing
