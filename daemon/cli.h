@@ -47,5 +47,7 @@ void cli_due(int64_t due, int64_t now, char *buf, size_t size);
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
+int cmd_outbox(struct cli *cli, int argc, char **argv);
+int cmd_templates(struct cli *cli, int argc, char **argv);
 
 #endif

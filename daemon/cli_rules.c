@@ -77,7 +77,7 @@ static void test_one(struct test_run *t, const char *name, const char *path,
 	const char *expected = path ? find_label(t, path) : NULL;
 
 	t->files++;
-	ingest_decide(t->conf, t->rules, raw, len, &d);
+	ingest_decide(t->conf, t->rules, NULL, raw, len, &d);
 	if (t->nlabels) {
 		if (expected)
 			record(t, expected, d.verdict.category);

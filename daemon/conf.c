@@ -53,6 +53,7 @@ static void account_release(struct conf_account *a)
 		free(a->mailboxes[i]);
 	free(a->mailboxes);
 	free(a->after_arg);
+	free(a->default_lang);
 }
 
 void conf_free(struct conf **confp)
@@ -71,6 +72,7 @@ void conf_free(struct conf **confp)
 	free(c->templates_dir);
 	free(c->default_lang);
 	free(c->subject_tag);
+	free(c->notices_file);
 	free(c->smtp.url);
 	free(c->smtp.host);
 	free(c->smtp.ca_file);
@@ -282,8 +284,8 @@ static int load_after(const struct yml_doc *doc, const struct yml_node *v,
 static int load_account(const struct yml_doc *doc, const struct yml_node *m,
 			struct conf_account *a, struct xerr *err)
 {
-	static const char *const keys[] = {"name", "imap", "mailboxes",
-					   "after_ingest", NULL};
+	static const char *const keys[] = {
+	    "name", "imap", "mailboxes", "after_ingest", "default_lang", NULL};
 	struct yml_node *v;
 
 	if (yml_expect(doc, m, YML_MAP, "an account", err) < 0 ||
@@ -336,6 +338,17 @@ static int load_account(const struct yml_doc *doc, const struct yml_node *m,
 		return -1;
 	if (a->after == CONF_AFTER_KEYWORD && !a->after_arg)
 		a->after_arg = xstrdup(DEFAULT_KEYWORD);
+	if ((v = yml_get(m, "default_lang"))) {
+		if (yml_str(doc, v, "default_lang", 0, &a->default_lang, err) <
+		    0)
+			return -1;
+		if (strcmp(a->default_lang, "en") &&
+		    strcmp(a->default_lang, "zh"))
+			return yml_error(doc, v, err,
+					 "default_lang must be en or zh, not "
+					 "'%s'",
+					 a->default_lang);
+	}
 	if (a->after == CONF_AFTER_MOVE) {
 		for (size_t i = 0; i < a->nmailboxes; i++)
 			if (strcmp(a->mailboxes[i], a->after_arg) == 0)
@@ -525,16 +538,61 @@ out:
 	return ret;
 }
 
+static int load_acks(const struct yml_doc *doc, const struct yml_node *m,
+		     struct conf_acks *a, struct xerr *err)
+{
+	static const char *const keys[] = {"max_age",	    "per_sender",
+					   "window",	    "retry_delay",
+					   "give_up_after", NULL};
+	struct yml_node *v;
+
+	a->max_age = 12 * 3600;
+	a->per_sender = 3;
+	a->window = 24 * 3600;
+	a->retry_delay = 30;
+	a->give_up = 24 * 3600;
+	if (!m)
+		return 0;
+	if (yml_expect(doc, m, YML_MAP, "acks", err) < 0 ||
+	    yml_check_keys(doc, m, keys, err) < 0)
+		return -1;
+	if ((v = yml_get(m, "max_age")) &&
+	    yml_duration(doc, v, "max_age", 60, 30 * 86400, &a->max_age, err) <
+		0)
+		return -1;
+	if ((v = yml_get(m, "per_sender")) &&
+	    yml_int(doc, v, "per_sender", 1, 1000, &a->per_sender, err) < 0)
+		return -1;
+	if ((v = yml_get(m, "window")) &&
+	    yml_duration(doc, v, "window", 60, 30 * 86400, &a->window, err) < 0)
+		return -1;
+	if ((v = yml_get(m, "retry_delay")) &&
+	    yml_duration(doc, v, "retry_delay", 1, 3600, &a->retry_delay, err) <
+		0)
+		return -1;
+	if ((v = yml_get(m, "give_up_after")) &&
+	    yml_duration(doc, v, "give_up_after", 60, 7 * 86400, &a->give_up,
+			 err) < 0)
+		return -1;
+	return 0;
+}
+
 static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
-	static const char *const keys[] = {
-	    "team_name",	 "store",
-	    "rules_dir",	 "templates_dir",
-	    "poll_interval",	 "max_message_size",
-	    "default_lang",	 "subject_tag",
-	    "accounts",		 "smtp",
-	    "ack_retry_max_age", NULL};
+	static const char *const keys[] = {"team_name",
+					   "store",
+					   "rules_dir",
+					   "templates_dir",
+					   "poll_interval",
+					   "max_message_size",
+					   "default_lang",
+					   "subject_tag",
+					   "accounts",
+					   "smtp",
+					   "acks",
+					   "notices",
+					   NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -593,10 +651,10 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 					 "subject_tag must contain "
 					 "{{case_id}} and fit on one line");
 	}
-	c->ack_retry_max_age = 24 * 3600;
-	if ((v = yml_get(root, "ack_retry_max_age")) &&
-	    yml_duration(doc, v, "ack_retry_max_age", 60, 7 * 86400,
-			 &c->ack_retry_max_age, err) < 0)
+	if (load_acks(doc, yml_get(root, "acks"), &c->acks, err) < 0)
+		return -1;
+	if ((v = yml_get(root, "notices")) &&
+	    yml_str(doc, v, "notices", 0, &c->notices_file, err) < 0)
 		return -1;
 
 	if (!(v = yml_get(root, "accounts")))
@@ -619,6 +677,9 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 						 "account name '%s' used twice",
 						 c->accounts[i].name);
 	}
+	for (size_t i = 0; i < c->naccounts; i++)
+		if (!c->accounts[i].default_lang)
+			c->accounts[i].default_lang = xstrdup(c->default_lang);
 	if (!(v = yml_get(root, "smtp")))
 		return yml_error(doc, root, err,
 				 "'smtp' is required: where acknowledgements "
@@ -642,6 +703,7 @@ int conf_load(const char *path, struct conf **conf_r, struct xerr *err)
 	resolve_path(c, &c->rules_dir);
 	resolve_path(c, &c->templates_dir);
 	resolve_path(c, &c->smtp.ca_file);
+	resolve_path(c, &c->notices_file);
 	resolve_path(c, &c->smtp.password_file);
 	for (size_t i = 0; i < c->naccounts; i++) {
 		resolve_path(c, &c->accounts[i].ca_file);

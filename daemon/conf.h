@@ -20,7 +20,8 @@ struct conf_account {
 	int insecure;  /* allow plain text off loopback */
 	char *user;
 	char *password_file;
-	int timeout; /* seconds per network read */
+	int timeout;	    /* seconds per network read */
+	char *default_lang; /* "en"/"zh" when a message's own can't be told */
 	char **mailboxes;
 	size_t nmailboxes;
 	enum conf_after after;
@@ -60,7 +61,14 @@ struct conf {
 	struct conf_account *accounts;
 	size_t naccounts;
 	struct conf_smtp smtp;
-	long long ack_retry_max_age; /* seconds before a temp_fail is failed */
+	struct conf_acks {
+		long long max_age;     /* older messages: expired, not sent */
+		long long per_sender;  /* at most this many per sender... */
+		long long window;      /* ...in this many seconds */
+		long long retry_delay; /* first retry; doubles to 30 min */
+		long long give_up;     /* temp failures for this long: failed */
+	} acks;
+	char *notices_file; /* NULL: none */
 };
 
 /* Load and validate path. Relative paths inside the file are taken relative

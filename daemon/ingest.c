@@ -14,10 +14,12 @@
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
+#include "match.h"
 #include "quote.h"
 #include "tls.h"
 
 #define ACTOR "peakqd"
+#define THREAD_WINDOW (30 * 86400)
 
 void ingest_rules_input(const struct message *msg, struct rules_input *in)
 {
@@ -34,7 +36,22 @@ void ingest_rules_input(const struct message *msg, struct rules_input *in)
 
 /* The language of what the customer wrote now: the subject and the fresh
  * text, not quoted mail or the marketplace's English boilerplate. */
-static const char *fresh_lang(const struct message *m)
+/* Does s contain a letter of any script (so that its language can be
+ * told)? */
+static int has_letters(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned cp;
+		i += text_utf8_decode(s + i, n - i, &cp);
+		if (match_is_word_cp(cp) && !(cp >= '0' && cp <= '9'))
+			return 1;
+		if (cp >= 0x3400 && cp <= 0x9FFF)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *fresh_lang(const struct message *m, const char *fallback)
 {
 	struct buf all, quoted;
 	const char *lang;
@@ -48,14 +65,19 @@ static const char *fresh_lang(const struct message *m)
 	if (quote_split(m->text, m->text_len, &all, &quoted) < 0) {
 		/* cannot happen: sized for it */
 	}
-	lang = all.len ? text_guess_lang(all.data, all.len) : m->lang;
+	/* Nothing to go by (only an order number, say): the account's
+	 * default language. */
+	lang = has_letters(all.data ? all.data : "", all.len)
+		   ? text_guess_lang(all.data, all.len)
+		   : fallback;
 	buf_release(&all);
 	buf_release(&quoted);
 	return lang;
 }
 
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
-		   const char *raw, size_t len, struct ingest_decision *d)
+		   const char *default_lang, const char *raw, size_t len,
+		   struct ingest_decision *d)
 {
 	struct rules_input in;
 	const char *own[3];
@@ -63,7 +85,10 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 
 	memset(d, 0, sizeof(*d));
 	d->msg = mime_parse(raw, len);
-	d->msg->lang = fresh_lang(d->msg);
+	if (!default_lang)
+		default_lang = conf ? conf->default_lang : "en";
+	d->msg->lang =
+	    fresh_lang(d->msg, strcmp(default_lang, "zh") == 0 ? "zh" : "en");
 	ingest_rules_input(d->msg, &in);
 	rules_classify(rules, &in, &d->verdict);
 	if (conf) {
@@ -217,14 +242,66 @@ static int find_thread(struct ingest_ctx *ctx, const struct message *m,
 			return r;
 		}
 	}
+	/* Webmail clients that send neither: the same customer writing about
+	 * the same order within 30 days. */
+	for (size_t i = 0; m->from_addr && i < m->norder_ids; i++) {
+		r = store_case_by_sender_order(
+		    ctx->store, m->from_addr, m->order_ids[i],
+		    now_s() - THREAD_WINDOW, case_r, err);
+		if (r != 0) {
+			*how_r = "sender-and-order";
+			return r;
+		}
+	}
 	return 0;
+}
+
+int ingest_render_ack(const struct ingest_ctx *ctx,
+		      const struct ingest_decision *d, const struct tmpl *t,
+		      int64_t case_id, const char *message_id,
+		      int64_t received_at, int64_t now, struct buf *out,
+		      struct xerr *err)
+{
+	const struct conf *conf = ctx->conf;
+	const struct message *m = d->msg;
+	char *notice = notices_for(ctx->notices, now, d->verdict.category,
+				   m->lang, m->text, m->text_len);
+	struct tmpl_vars v = {
+	    .case_id = case_id,
+	    .order_id = m->norder_ids ? m->order_ids[0] : NULL,
+	    .customer_name = m->from_name,
+	    .original_subject = m->subject,
+	    .category = d->verdict.category,
+	    .team_name = conf->team_name,
+	    .notice = notice,
+	    .sla_hours = d->verdict.sla_hours,
+	    .reply_by = received_at + (int64_t)d->verdict.sla_hours * 3600,
+	};
+	struct tmpl_mail mail = {
+	    .from_name = conf->smtp.from_name,
+	    .from_addr = conf->smtp.from_addr,
+	    .reply_to_name = conf->smtp.reply_to_name,
+	    .reply_to_addr = conf->smtp.reply_to_addr,
+	    .to_addr = d->rcpt,
+	    .to_name = m->from_name,
+	    .message_id = message_id,
+	    .in_reply_to = m->message_id,
+	    .refs = (const char *const *)m->refs,
+	    .nrefs = m->nrefs,
+	    .subject_tag = conf->subject_tag,
+	    .date = now,
+	};
+	int r = tmpl_render(t, &v, &mail, out, err);
+
+	free(notice);
+	return r;
 }
 
 /* Create the acknowledgement row for a new case: rendered and pending, or
  * suppressed with its reason. */
 static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 		     const struct ingest_decision *d, int64_t received_at,
-		     int64_t now, struct xerr *err)
+		     int64_t now, const char **ack_r, struct xerr *err)
 {
 	const struct conf *conf = ctx->conf;
 	const struct message *m = d->msg;
@@ -239,17 +316,30 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	int64_t id;
 	int r, ret = -1;
 
+	const char *suppressed = d->ack ? NULL : d->suppressed;
+	long long recent = 0;
+
 	snprintf(key, sizeof(key), "ack:%lld", (long long)case_id);
 	o.dedupe_key = key;
-	if (!d->ack) {
+	if (!suppressed) {
+		/* At most acks.per_sender per window, counted in this same
+		 * transaction from the rows themselves. */
+		if (store_acks_to(ctx->store, d->rcpt, now - conf->acks.window,
+				  &recent, err) < 0)
+			return -1;
+		if (recent >= conf->acks.per_sender)
+			suppressed = "rate-limit";
+	}
+	*ack_r = suppressed ? suppressed : "queued";
+	if (suppressed) {
 		o.state = OUTBOX_SUPPRESSED;
-		o.reason = d->suppressed;
+		o.reason = suppressed;
 		r = store_outbox_insert(ctx->store, &o, &id, err);
 		if (r < 0)
 			return -1;
 		ctx->counts.suppressed++;
 		return store_event_add(ctx->store, case_id, now, ACTOR,
-				       "ack_suppressed", d->suppressed, err);
+				       "ack_suppressed", suppressed, err);
 	}
 	t = tmpl_find(ctx->tmpls, m->lang, d->verdict.tmpl);
 	if (!t)
@@ -259,6 +349,14 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	if (!t) {
 		o.state = OUTBOX_FAILED;
 		o.reason = "no template";
+	} else if (received_at < now - conf->acks.max_age) {
+		/* Rendered, so that an agent can still send it on purpose
+		 * (peakq outbox retry), but not sent by itself: "we'll reply
+		 * within 4 hours" about mail that waited a day is worse than
+		 * nothing. */
+		o.state = OUTBOX_EXPIRED;
+		o.reason = "too-old";
+		*ack_r = "too-old";
 	}
 	r = store_outbox_insert(ctx->store, &o, &id, err);
 	if (r <= 0)
@@ -266,36 +364,12 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	if (!t)
 		return store_event_add(ctx->store, case_id, now, ACTOR,
 				       "ack_failed", "no template", err);
-
 	mid = xasprintf("peakq-ack-%lld.%s@%s", (long long)id,
 			store_instance(ctx->store),
 			domain_of(conf->smtp.from_addr));
-	struct tmpl_vars v = {
-	    .case_id = case_id,
-	    .order_id = m->norder_ids ? m->order_ids[0] : NULL,
-	    .customer_name = m->from_name,
-	    .original_subject = m->subject,
-	    .category = d->verdict.category,
-	    .team_name = conf->team_name,
-	    .sla_hours = d->verdict.sla_hours,
-	    .reply_by = received_at + (int64_t)d->verdict.sla_hours * 3600,
-	};
-	struct tmpl_mail mail = {
-	    .from_name = conf->smtp.from_name,
-	    .from_addr = conf->smtp.from_addr,
-	    .reply_to_name = conf->smtp.reply_to_name,
-	    .reply_to_addr = conf->smtp.reply_to_addr,
-	    .to_addr = d->rcpt,
-	    .to_name = m->from_name,
-	    .message_id = mid,
-	    .in_reply_to = m->message_id,
-	    .refs = (const char *const *)m->refs,
-	    .nrefs = m->nrefs,
-	    .subject_tag = conf->subject_tag,
-	    .date = now,
-	};
 	buf_init(&out, 512 * 1024);
-	if (tmpl_render(t, &v, &mail, &out, err) < 0) {
+	if (ingest_render_ack(ctx, d, t, case_id, mid, received_at, now, &out,
+			      err) < 0) {
 		/* Unrenderable (e.g. an address we cannot use): keep the case,
 		 * record why, never send. */
 		char why[sizeof(err->msg)];
@@ -309,10 +383,18 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	if (store_outbox_set_message(ctx->store, id, mid, out.data, out.len,
 				     err) < 0)
 		goto out;
-	if (store_event_add(ctx->store, case_id, now, ACTOR, "ack_queued",
-			    tmpl_name(t), err) < 0)
+	if (store_event_add(ctx->store, case_id, now, ACTOR,
+			    o.state == OUTBOX_EXPIRED ? "ack_expired"
+						      : "ack_queued",
+			    o.state == OUTBOX_EXPIRED
+				? "the message is older than acks.max_age"
+				: tmpl_name(t),
+			    err) < 0)
 		goto out;
-	ctx->counts.acks_queued++;
+	if (o.state == OUTBOX_EXPIRED)
+		ctx->counts.suppressed++;
+	else
+		ctx->counts.acks_queued++;
 	ret = 0;
 out:
 	buf_release(&out);
@@ -342,6 +424,7 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 	const char *how = NULL;
 	char hash[65], *refs = NULL, *oids = NULL, *detail = NULL;
 	int r, ret = -1, is_new = 0, dup = 0;
+	const char *ack = "none";
 
 	if (b->stopped)
 		return 0;
@@ -361,7 +444,8 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		return 0;
 	}
 	ctx->counts.fetched++;
-	ingest_decide(ctx->conf, ctx->rules, im->data, im->len, &d);
+	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, im->data,
+		      im->len, &d);
 	received = im->internaldate ? im->internaldate : now;
 	body_hash(im->data, im->len, hash);
 
@@ -445,17 +529,24 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		if (store_event_add(ctx->store, case_id, now, ACTOR, "created",
 				    detail, err) < 0)
 			goto out;
-		if (queue_ack(ctx, case_id, &d, received, now, err) < 0)
+		if (queue_ack(ctx, case_id, &d, received, now, &ack, err) < 0)
 			goto out;
 		ctx->counts.cases++;
 		log_info("ingest: case %lld created account=%s mailbox=%s "
 			 "uid=%u category=%s ack=%s",
 			 (long long)case_id, b->acct->name, b->mailbox, im->uid,
-			 d.verdict.category, d.ack ? "queued" : d.suppressed);
+			 d.verdict.category, ack);
 	} else {
-		int reopened = 0;
+		int reopened = 0, raised = 0;
 		if (!dup && store_case_followup(ctx->store, case_id, received,
 						&reopened, err) < 0)
+			goto out;
+		/* What the customer writes now may make it more urgent (a
+		 * complaint after a late parcel), never less. */
+		if (!dup && !d.msg->parse_error &&
+		    store_case_raise(ctx->store, case_id, d.verdict.priority,
+				     d.verdict.escalate, now, ACTOR, &raised,
+				     err) < 0)
 			goto out;
 		free(detail);
 		detail = xasprintf("uid=%u via=%s", im->uid, how);

@@ -11,6 +11,7 @@
 #include "autoreply.h"
 #include "conf.h"
 #include "mime.h"
+#include "notices.h"
 #include "rules.h"
 #include "store.h"
 #include "tmpl.h"
@@ -25,6 +26,7 @@ struct ingest_ctx {
 	const struct conf *conf;
 	const struct ruleset *rules;
 	const struct tmpl_set *tmpls;
+	const struct notices *notices; /* may be NULL */
 	struct store *store;
 	volatile sig_atomic_t *stop; /* set asynchronously: finish and leave */
 	struct ingest_counts counts; /* since the last reset */
@@ -44,10 +46,23 @@ struct ingest_decision {
 /* What the rules look at, taken from msg (borrowed). */
 void ingest_rules_input(const struct message *msg, struct rules_input *in);
 
-/* conf may be NULL (no own addresses known). Never fails. */
+/* conf may be NULL (no own addresses known); default_lang ("en"/"zh", or
+ * NULL for the configuration's) is the language of a message whose own
+ * cannot be told. Never fails. */
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
-		   const char *raw, size_t len, struct ingest_decision *d);
+		   const char *default_lang, const char *raw, size_t len,
+		   struct ingest_decision *d);
 void ingest_decision_release(struct ingest_decision *d);
+
+/* Render the acknowledgement of decision d (recipient d->rcpt) with
+ * template t for case_id, as it would be sent: Message-ID message_id
+ * (without <>), due time from received_at, notices active at now. Uses
+ * ctx's conf, templates and notices only. Returns 0, or -1 (XERR_PERM). */
+int ingest_render_ack(const struct ingest_ctx *ctx,
+		      const struct ingest_decision *d, const struct tmpl *t,
+		      int64_t case_id, const char *message_id,
+		      int64_t received_at, int64_t now, struct buf *out,
+		      struct xerr *err) WARN_UNUSED;
 
 /* Poll every mailbox of account once: connect, apply pending flags, fetch
  * and store new mail, flag it. Returns 0, or -1 (the account's error; the

@@ -48,6 +48,7 @@ enum match_flags {
 struct match_kw {
 	size_t off, len;
 	unsigned id;
+	int prefix; /* no word boundary needed after it */
 };
 
 /* What an accepting state reports: the ids of the keyword ending there
@@ -310,7 +311,8 @@ void match_free(struct matcher **mp)
 	*mp = NULL;
 }
 
-void match_add(struct matcher *m, const char *kw, size_t len, unsigned id)
+static void add_kw(struct matcher *m, const char *kw, size_t len, unsigned id,
+		   int prefix)
 {
 	struct match_kw *k;
 
@@ -334,9 +336,21 @@ void match_add(struct matcher *m, const char *kw, size_t len, unsigned id)
 	k->off = m->kw_len;
 	k->len = len;
 	k->id = id;
+	k->prefix = prefix;
 	m->kw_len += len;
 	if (id + 1 > m->nids)
 		m->nids = id + 1;
+}
+
+void match_add(struct matcher *m, const char *kw, size_t len, unsigned id)
+{
+	add_kw(m, kw, len, id, 0);
+}
+
+void match_add_prefix(struct matcher *m, const char *kw, size_t len,
+		      unsigned id)
+{
+	add_kw(m, kw, len, id, 1);
 }
 
 static unsigned kw_flags(const char *kw, size_t len)
@@ -665,9 +679,14 @@ static void build_finish(struct matcher *m, struct build *b)
 		a->len = (uint32_t)kw->len; /* <= MATCH_MAX_KEYWORD */
 		a->flags = (uint8_t)kw_flags(m->kw_data + kw->off, kw->len);
 		for (j = i;
-		     j < m->nkw && b->terms[j].state == b->terms[i].state; j++)
+		     j < m->nkw && b->terms[j].state == b->terms[i].state;
+		     j++) {
 			if (j == i || b->terms[j].id != b->terms[j - 1].id)
 				m->ids[m->nout++] = b->terms[j].id;
+			/* a prefix keyword ending here relaxes the state */
+			if (m->kws[b->terms[j].kw].prefix)
+				a->flags &= (uint8_t)~MATCH_WORD_END;
+		}
 		a->count = (uint32_t)m->nout - a->first;
 	}
 }

@@ -58,6 +58,12 @@ void match_free(struct matcher **m);
  * "chocolate" or "lately"; CJK keywords match anywhere. */
 void match_add(struct matcher *m, const char *kw, size_t len, unsigned id);
 
+/* The same for a prefix: only the start needs a word boundary ("damag"
+ * added this way is found in "damaged" and "damages"). A keyword added
+ * both ways shares one state and is then treated as a prefix. */
+void match_add_prefix(struct matcher *m, const char *kw, size_t len,
+		      unsigned id);
+
 /* Build the automaton after the last match_add(); call it once. Frees the
  * keyword copies. Returns 0, or -1 with XERR_CONFIG when a keyword is
  * invalid UTF-8 or too long, or the automaton would be too large (more

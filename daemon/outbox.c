@@ -72,10 +72,11 @@ int outbox_recover(struct outbox_ctx *ctx, struct xerr *err)
 	return 0;
 }
 
-/* Seconds until the next attempt: 30 s doubling to 30 min, +-20% jitter. */
-static int64_t backoff(int attempts)
+/* Seconds until the next attempt: first doubling to 30 min, +-20%
+ * jitter. */
+static int64_t backoff(int64_t first, int attempts)
 {
-	int64_t d = 30;
+	int64_t d = first;
 
 	for (int i = 1; i < attempts && d < 1800; i++)
 		d *= 2;
@@ -98,70 +99,108 @@ static int mark(struct outbox_ctx *ctx, int64_t id,
 	return store_commit(ctx->store, err);
 }
 
+/* Claim, send and record one row. Returns 0 when done with it (sent,
+ * failed for good, or taken by another process), 1 after a temporary
+ * failure (the server is probably unreachable), -1 on a store error. */
+static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
+		    struct xerr *err)
+{
+	struct xerr serr = {0};
+	int attempts = r->attempts + 1, got;
+
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if ((got = store_outbox_claim(ctx->store, r->id, attempts, err)) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	if (!got)
+		return 0;
+	if (open_smtp(ctx, &serr) == 0 &&
+	    smtp_send(ctx->smtp, r->rcpt, r->data, r->len, &serr) == 0) {
+		if (mark(ctx, r->id, OUTBOX_SENT, attempts, 0, NULL, err) < 0)
+			return -1;
+		ctx->sent++;
+		log_info("outbox: %s for case %lld sent to %s message-id=<%s>",
+			 r->kind, (long long)r->case_id, r->rcpt,
+			 r->message_id);
+		return 0;
+	}
+	if (serr.kind == XERR_PERM ||
+	    now_s() - r->created_at > ctx->conf->acks.give_up) {
+		char why[600];
+		snprintf(why, sizeof(why), "%s%s", serr.msg,
+			 serr.kind == XERR_PERM ? "" : " (giving up: too old)");
+		if (mark(ctx, r->id, OUTBOX_FAILED, attempts, 0, why, err) < 0)
+			return -1;
+		ctx->failed++;
+		log_err("outbox: %s for case %lld failed for good: %s", r->kind,
+			(long long)r->case_id, why);
+		return 0;
+	}
+	int64_t next = now_s() + backoff(ctx->conf->acks.retry_delay, attempts);
+	if (mark(ctx, r->id, OUTBOX_TEMP_FAIL, attempts, next, serr.msg, err) <
+	    0)
+		return -1;
+	ctx->temp_failed++;
+	log_warn("outbox: %s for case %lld not sent (attempt %d, retry in "
+		 "%llds): %s",
+		 r->kind, (long long)r->case_id, attempts,
+		 (long long)(next - now_s()), serr.msg);
+	smtp_free(&ctx->smtp);
+	return 1;
+}
+
+/* Acknowledgements for messages received longer ago than acks.max_age are
+ * not worth sending any more: "we'll reply within 4 hours" a day late. */
+static int expire_stale(struct outbox_ctx *ctx, struct xerr *err)
+{
+	char why[128];
+	int n = 0;
+
+	snprintf(why, sizeof(why),
+		 "the customer's message is older than acks.max_age (%llds)",
+		 (long long)ctx->conf->acks.max_age);
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (store_outbox_expire(ctx->store, now_s() - ctx->conf->acks.max_age,
+				now_s(), why, &n, err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	if (n)
+		log_warn("outbox: %d acknowledgement(s) expired unsent: %s", n,
+			 why);
+	return 0;
+}
+
 int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 {
 	struct store_outbox_row *rows = NULL;
 	size_t n = 0;
 	int ret = -1, unreachable = 0;
 
+	if (expire_stale(ctx, err) < 0)
+		return -1;
 	while (!unreachable && !(ctx->stop && *ctx->stop)) {
 		if (store_outbox_due(ctx->store, now_s(), DUE_BATCH, &rows, &n,
 				     err) < 0)
 			return -1;
 		if (n == 0)
 			break;
-		for (size_t i = 0; i < n; i++) {
-			struct store_outbox_row *r = &rows[i];
-			struct xerr serr = {0};
-			int attempts = r->attempts + 1;
-
-			if (unreachable || (ctx->stop && *ctx->stop))
+		for (size_t i = 0; i < n && !unreachable; i++) {
+			int r;
+			if (ctx->stop && *ctx->stop)
 				break;
-			if (mark(ctx, r->id, OUTBOX_SENDING, attempts, 0, NULL,
-				 err) < 0)
+			if ((r = send_row(ctx, &rows[i], err)) < 0)
 				goto out;
-			if (open_smtp(ctx, &serr) == 0 &&
-			    smtp_send(ctx->smtp, r->rcpt, r->data, r->len,
-				      &serr) == 0) {
-				if (mark(ctx, r->id, OUTBOX_SENT, attempts, 0,
-					 NULL, err) < 0)
-					goto out;
-				ctx->sent++;
-				log_info("outbox: %s for case %lld sent to %s "
-					 "message-id=<%s>",
-					 r->kind, (long long)r->case_id,
-					 r->rcpt, r->message_id);
-				continue;
-			}
-			int64_t age = now_s() - r->created_at;
-			if (serr.kind == XERR_PERM ||
-			    age > ctx->conf->ack_retry_max_age) {
-				char why[600];
-				snprintf(why, sizeof(why), "%s%s", serr.msg,
-					 serr.kind == XERR_PERM
-					     ? ""
-					     : " (giving up: too old)");
-				if (mark(ctx, r->id, OUTBOX_FAILED, attempts, 0,
-					 why, err) < 0)
-					goto out;
-				ctx->failed++;
-				log_err("outbox: %s for case %lld failed for "
-					"good: %s",
-					r->kind, (long long)r->case_id, why);
-				continue;
-			}
-			int64_t next = now_s() + backoff(attempts);
-			if (mark(ctx, r->id, OUTBOX_TEMP_FAIL, attempts, next,
-				 serr.msg, err) < 0)
-				goto out;
-			ctx->temp_failed++;
-			log_warn("outbox: %s for case %lld not sent (attempt "
-				 "%d, retry in %llds): %s",
-				 r->kind, (long long)r->case_id, attempts,
-				 (long long)(next - now_s()), serr.msg);
-			/* The server is probably down: stop hammering it. */
-			unreachable = 1;
-			smtp_free(&ctx->smtp);
+			/* A temporary failure: the server is probably down,
+			 * stop hammering it until the next round. */
+			unreachable = r == 1;
 		}
 		for (size_t i = 0; i < n; i++)
 			store_outbox_row_release(&rows[i]);
@@ -174,5 +213,56 @@ out:
 	for (size_t i = 0; i < n; i++)
 		store_outbox_row_release(&rows[i]);
 	free(rows);
+	return ret;
+}
+
+static int copy_row(const struct store_outbox_info *o, void *ctx)
+{
+	struct store_outbox_row *r = ctx;
+
+	r->id = o->id;
+	r->case_id = o->case_id;
+	r->kind = xstrdup(o->kind ? o->kind : "");
+	r->rcpt = o->rcpt ? xstrdup(o->rcpt) : NULL;
+	r->message_id = xstrdup(o->message_id ? o->message_id : "");
+	r->data = xmalloc(o->len + 1);
+	if (o->len)
+		memcpy(r->data, o->data, o->len);
+	r->data[o->len] = '\0';
+	r->len = o->len;
+	r->attempts = o->attempts;
+	/* a deliberate retry is not given up for its age */
+	r->created_at = now_s();
+	return 1;
+}
+
+int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
+		 struct xerr *err)
+{
+	struct store_outbox_row r = {0};
+	int got, ret = -1;
+
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	got = store_outbox_requeue(ctx->store, id, now_s(), actor, err);
+	if (got < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	if (!got)
+		return xerr_set(err, XERR_PERM,
+				"outbox row %lld is not failed, uncertain, "
+				"expired or waiting to retry (or has no "
+				"message)",
+				(long long)id);
+	if ((got = store_outbox_get(ctx->store, id, copy_row, &r, err)) <= 0)
+		goto out;
+	if ((got = send_row(ctx, &r, err)) < 0)
+		goto out;
+	ret = got; /* 0 sent (or failed for good), 1 will be retried */
+out:
+	store_outbox_row_release(&r);
 	return ret;
 }

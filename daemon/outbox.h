@@ -25,6 +25,12 @@ int outbox_recover(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
 /* Send every due row (stops early when the server is unreachable). Returns
  * 0, or -1 on a store error. SMTP failures are recorded on the rows. */
 int outbox_flush(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
+/* Send row id again now, on an agent's request (actor): for failed,
+ * uncertain, expired or temp_fail rows. Returns 0 when it was sent or
+ * failed for good (see the row), 1 when the server refused for now (the
+ * daemon retries it), -1 with err (XERR_PERM: not in a state to retry). */
+int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
+		 struct xerr *err) WARN_UNUSED;
 void outbox_release(struct outbox_ctx *ctx);
 
 #endif

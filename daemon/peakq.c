@@ -24,6 +24,16 @@ static void usage(FILE *f)
 		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
 		"classification\n"
 		"  rules check [DIR]                    validate the rules\n"
+		"  rules explain FILE.eml               why each rule matched "
+		"or not\n"
+		"  outbox [--json] [--all]              acknowledgements "
+		"waiting, failed, uncertain\n"
+		"  outbox retry N                       send one again\n"
+		"  templates check [DIR]                validate the "
+		"acknowledgement templates\n"
+		"  templates preview NAME [--lang L] [FILE.eml]\n"
+		"                                       one acknowledgement as "
+		"the customer gets it\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  configuration (default: %s)\n"
@@ -83,6 +93,10 @@ int main(int argc, char **argv)
 		r = cmd_show(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "rules") == 0)
 		r = cmd_rules(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "outbox") == 0)
+		r = cmd_outbox(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "templates") == 0)
+		r = cmd_templates(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		r = 0;

@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "ingest.h"
 #include "log.h"
+#include "notices.h"
 #include "outbox.h"
 #include "rules.h"
 #include "store.h"
@@ -40,6 +41,7 @@ struct setup {
 	struct conf *conf;
 	struct ruleset *rules;
 	struct tmpl_set *tmpls;
+	struct notices *notices; /* NULL when not configured */
 };
 
 static void setup_free(struct setup *s)
@@ -47,6 +49,7 @@ static void setup_free(struct setup *s)
 	conf_free(&s->conf);
 	rules_free(&s->rules);
 	tmpl_free(&s->tmpls);
+	notices_free(&s->notices);
 }
 
 static int template_exists(const char *name, void *ctx)
@@ -66,6 +69,9 @@ static int setup_load(const char *path, struct setup *s, struct xerr *err)
 	if (tmpl_load_dir(s->conf->templates_dir, &s->tmpls, err) < 0)
 		goto fail;
 	if (rules_check_templates(s->rules, template_exists, s->tmpls, err) < 0)
+		goto fail;
+	if (s->conf->notices_file &&
+	    notices_load(s->conf->notices_file, &s->notices, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -245,6 +251,7 @@ int main(int argc, char **argv)
 		struct ingest_ctx ic = {.conf = set.conf,
 					.rules = set.rules,
 					.tmpls = set.tmpls,
+					.notices = set.notices,
 					.store = st,
 					.stop = &stop_requested};
 		int64_t now = now_s(), wake = now + set.conf->poll_interval;
@@ -318,9 +325,10 @@ int main(int argc, char **argv)
 				failures = xcalloc(set.conf->naccounts,
 						   sizeof(*failures));
 				log_info("reloaded: %zu account(s), %zu "
-					 "rule(s)",
+					 "rule(s), %zu notice(s)",
 					 set.conf->naccounts,
-					 rules_count(set.rules));
+					 rules_count(set.rules),
+					 notices_count(set.notices));
 			}
 			continue;
 		}

@@ -69,8 +69,8 @@ struct ruleset {
 	unsigned *hash; /* open addressing: kw index + 1, 0 = empty */
 	size_t hashcap;
 	struct matcher *m;
-	const char **cats;
-	size_t ncats;
+	const char **cats, **tmpls;
+	size_t ncats, ntmpls;
 };
 
 static const char *const field_names[RULES_NFIELDS] = {
@@ -243,6 +243,7 @@ void rules_free(struct ruleset **setp)
 	free(set->hash);
 	match_free(&set->m);
 	free(set->cats);
+	free(set->tmpls);
 	free(set);
 	*setp = NULL;
 }
@@ -255,6 +256,12 @@ size_t rules_count(const struct ruleset *set)
 size_t rules_keywords(const struct ruleset *set)
 {
 	return set->nkw;
+}
+
+size_t rules_templates(const struct ruleset *set, const char ***names_r)
+{
+	*names_r = set->tmpls;
+	return set->ntmpls;
 }
 
 size_t rules_categories(const struct ruleset *set, const char ***names_r)
@@ -415,10 +422,19 @@ static int load_kwlist(struct loader *l, const struct yml_node *v,
 						 "keyword is not valid UTF-8 "
 						 "text");
 			norm = normalize(k->str, k->len);
-			if (!*norm) {
+			if (!*norm || strcmp(norm, "*") == 0) {
 				free(norm);
 				return yml_error(doc, k, l->err,
 						 "%s: empty keyword", what);
+			}
+			if (strchr(norm, '*') != norm + strlen(norm) - 1 &&
+			    strchr(norm, '*')) {
+				free(norm);
+				return yml_error(
+				    doc, k, l->err,
+				    "%s: '*' may only end a keyword "
+				    "(a prefix: 'damag*')",
+				    what);
 			}
 			kl->kw =
 			    xreallocarray(kl->kw, kl->n + 1, sizeof(*kl->kw));
@@ -742,11 +758,18 @@ static int finish(struct ruleset *set, struct xerr *err)
 		if (!r->stop)
 			continue;
 		add_unique(&set->cats, &set->ncats, r->category);
+		add_unique(&set->tmpls, &set->ntmpls, r->tmpl);
 	}
 	set->m = match_new();
-	for (size_t k = 0; k < set->nkw; k++)
-		match_add(set->m, set->kw[k].norm, strlen(set->kw[k].norm),
-			  (unsigned)k);
+	for (size_t k = 0; k < set->nkw; k++) {
+		/* "damag*" is a prefix: damage, damaged, damaging */
+		const char *kw = set->kw[k].norm;
+		size_t len = strlen(kw);
+		if (len > 1 && kw[len - 1] == '*')
+			match_add_prefix(set->m, kw, len - 1, (unsigned)k);
+		else
+			match_add(set->m, kw, len, (unsigned)k);
+	}
 	return match_compile(set->m, err);
 }
 

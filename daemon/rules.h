@@ -67,6 +67,9 @@ void rules_free(struct ruleset **set);
 
 size_t rules_count(const struct ruleset *set);
 size_t rules_keywords(const struct ruleset *set);
+/* Templates named by deciding rules (and the fallback's), each once, in
+ * rule order. Borrowed until rules_free. */
+size_t rules_templates(const struct ruleset *set, const char ***names_r);
 /* Categories used by the rules (and "general"), each once, in rule order. */
 size_t rules_categories(const struct ruleset *set, const char ***names_r);
 

@@ -122,6 +122,33 @@ static const char *const migrations[] = {
     "CREATE INDEX note_case ON note(case_id);",
     /* 2: tags added by rules (space-separated) */
     "ALTER TABLE cases ADD COLUMN tags TEXT;",
+    /* 3: outbox rows can expire; rate limits look rows up by recipient */
+    "CREATE TABLE outbox_new("
+    " id INTEGER PRIMARY KEY,"
+    " case_id INTEGER NOT NULL REFERENCES cases(id),"
+    " kind TEXT NOT NULL,"
+    " dedupe_key TEXT UNIQUE,"
+    " rcpt TEXT,"
+    " message_id TEXT,"
+    " message BLOB,"
+    " state TEXT NOT NULL CHECK(state IN ('pending','sending','sent',"
+    "  'temp_fail','failed','uncertain','suppressed','expired')),"
+    " reason TEXT,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " next_at INTEGER,"
+    " last_error TEXT,"
+    " sent_at INTEGER);"
+    "INSERT INTO outbox_new SELECT * FROM outbox;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_new RENAME TO outbox;"
+    "CREATE INDEX outbox_due ON outbox(next_at)"
+    " WHERE state IN ('pending','temp_fail');"
+    "CREATE INDEX outbox_mid ON outbox(message_id);"
+    "CREATE INDEX outbox_case ON outbox(case_id);"
+    "CREATE INDEX outbox_rcpt ON outbox(rcpt COLLATE NOCASE, created_at);"
+    "CREATE INDEX cases_customer_order ON cases(customer COLLATE NOCASE,"
+    " order_id, created_at);",
 };
 
 enum stmt_id {
@@ -158,10 +185,45 @@ enum stmt_id {
 	S_CASE_OUTBOX,
 	S_CASE_EVENTS,
 	S_COUNTS,
+	S_ACKS_TO,
+	S_CASE_BY_SENDER_ORDER,
+	S_CASE_PRIO_GET,
+	S_CASE_PRIO_SET,
+	S_OUTBOX_STALE,
+	S_OUTBOX_LIST,
+	S_OUTBOX_GET,
+	S_OUTBOX_REQUEUE,
+	S_OUTBOX_CLAIM,
 	S_COUNT_MAX,
 };
 
 static const char *const stmt_sql[S_COUNT_MAX] = {
+    [S_ACKS_TO] = "SELECT count(*) FROM outbox WHERE rcpt = ?1 COLLATE NOCASE"
+		  " AND created_at >= ?2 AND kind = 'ack' AND state IN"
+		  " ('pending','sending','sent','temp_fail','uncertain')",
+    [S_CASE_BY_SENDER_ORDER] = "SELECT id FROM cases WHERE customer = ?1"
+			       " COLLATE NOCASE AND order_id = ?2 AND"
+			       " created_at >= ?3 ORDER BY id DESC LIMIT 1",
+    [S_CASE_PRIO_GET] = "SELECT priority, escalated FROM cases WHERE id = ?1",
+    [S_CASE_PRIO_SET] = "UPDATE cases SET priority = ?2, escalated = ?3,"
+			" updated_at = ?4 WHERE id = ?1",
+    [S_OUTBOX_STALE] = "SELECT o.id FROM outbox o JOIN cases c ON c.id ="
+		       " o.case_id WHERE o.state IN ('pending','temp_fail')"
+		       " AND c.created_at < ?1",
+    [S_OUTBOX_LIST] = "SELECT id, kind, rcpt, message_id, state, reason,"
+		      " last_error, attempts, created_at, next_at, sent_at,"
+		      " NULL, case_id FROM outbox WHERE ?1 OR state IN"
+		      " ('pending','sending','temp_fail','failed','uncertain')"
+		      " ORDER BY id",
+    [S_OUTBOX_GET] = "SELECT id, kind, rcpt, message_id, state, reason,"
+		     " last_error, attempts, created_at, next_at, sent_at,"
+		     " message, case_id FROM outbox WHERE id = ?1",
+    [S_OUTBOX_CLAIM] = "UPDATE outbox SET state = 'sending', attempts = ?2"
+		       " WHERE id = ?1 AND state IN ('pending','temp_fail')",
+    [S_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_at = ?2,"
+			 " last_error = NULL WHERE id = ?1 AND state IN"
+			 " ('temp_fail','failed','uncertain','expired')"
+			 " AND message IS NOT NULL",
     [S_MAILBOX_GET] = "SELECT id, uidvalidity, last_uid FROM mailbox"
 		      " WHERE account = ?1 AND name = ?2",
     [S_MAILBOX_ADD] = "INSERT INTO mailbox(account, name) VALUES(?1, ?2)"
@@ -254,8 +316,8 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
     [S_MESSAGE_RAW] = "SELECT raw FROM message WHERE id = ?1",
     [S_CASE_OUTBOX] = "SELECT id, kind, rcpt, message_id, state, reason,"
 		      " last_error, attempts, created_at, next_at,"
-		      " sent_at, message FROM outbox WHERE case_id = ?1"
-		      " ORDER BY id",
+		      " sent_at, message, case_id FROM outbox WHERE case_id"
+		      " = ?1 ORDER BY id",
     [S_CASE_EVENTS] = "SELECT id, at, actor, kind, detail FROM event"
 		      " WHERE case_id = ?1 ORDER BY at, id",
     [S_COUNTS] = "SELECT (SELECT count(*) FROM cases),"
@@ -903,6 +965,7 @@ static const char *const state_names[] = {
     [OUTBOX_FAILED] = "failed",
     [OUTBOX_UNCERTAIN] = "uncertain",
     [OUTBOX_SUPPRESSED] = "suppressed",
+    [OUTBOX_EXPIRED] = "expired",
 };
 
 const char *store_outbox_state_name(enum store_outbox_state s)
@@ -1258,16 +1321,13 @@ int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
 	return r;
 }
 
-int store_case_outbox(struct store *st, int64_t case_id,
-		      int (*cb)(const struct store_outbox_info *o, void *ctx),
-		      void *ctx, struct xerr *err)
+/* Step statement s (the 13 outbox columns) calling cb for each row. */
+static int outbox_rows(struct store *st, sqlite3_stmt *s,
+		       int (*cb)(const struct store_outbox_info *o, void *ctx),
+		       void *ctx, struct xerr *err)
 {
-	sqlite3_stmt *s = stmt(st, S_CASE_OUTBOX, err);
 	int rc;
 
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, case_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_outbox_info o = {
 		    .id = sqlite3_column_int64(s, 0),
@@ -1283,6 +1343,7 @@ int store_case_outbox(struct store *st, int64_t case_id,
 		    .sent_at = sqlite3_column_int64(s, 10),
 		    .data = sqlite3_column_blob(s, 11),
 		    .len = (size_t)sqlite3_column_bytes(s, 11),
+		    .case_id = sqlite3_column_int64(s, 12),
 		};
 		if (cb(&o, ctx))
 			break;
@@ -1291,6 +1352,221 @@ int store_case_outbox(struct store *st, int64_t case_id,
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_error(st, rc, "read outbox", err);
 	return 0;
+}
+
+int store_case_outbox(struct store *st, int64_t case_id,
+		      int (*cb)(const struct store_outbox_info *o, void *ctx),
+		      void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_OUTBOX, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	return outbox_rows(st, s, cb, ctx, err);
+}
+
+int store_outbox_list(struct store *st, int all,
+		      int (*cb)(const struct store_outbox_info *o, void *ctx),
+		      void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_LIST, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, all ? 1 : 0);
+	return outbox_rows(st, s, cb, ctx, err);
+}
+
+struct one_row {
+	int found;
+	int (*cb)(const struct store_outbox_info *o, void *ctx);
+	void *ctx;
+};
+
+static int one_row_cb(const struct store_outbox_info *o, void *vctx)
+{
+	struct one_row *r = vctx;
+
+	r->found = 1;
+	r->cb(o, r->ctx);
+	return 1;
+}
+
+int store_outbox_get(struct store *st, int64_t id,
+		     int (*cb)(const struct store_outbox_info *o, void *ctx),
+		     void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_GET, err);
+	struct one_row r = {.cb = cb, .ctx = ctx};
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if (outbox_rows(st, s, one_row_cb, &r, err) < 0)
+		return -1;
+	return r.found;
+}
+
+int store_outbox_claim(struct store *st, int64_t id, int attempts,
+		       struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_CLAIM, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, attempts);
+	if (step_done(st, s, "claim outbox row", err) < 0)
+		return -1;
+	return sqlite3_changes(st->db) == 1;
+}
+
+int store_outbox_requeue(struct store *st, int64_t id, int64_t at,
+			 const char *actor, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_REQUEUE, err);
+	int64_t case_id = 0;
+	int r;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	if (step_done(st, s, "requeue outbox row", err) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	if (!(s = stmt(st, S_OUTBOX_CASE, err)))
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if ((r = step_int(st, s, "read outbox row", &case_id, err)) <= 0)
+		return r < 0 ? -1 : xerr_set(err, XERR_BUG, "store: row gone");
+	if (store_event_add(st, case_id, at, actor, "ack_retry",
+			    "sent again on request", err) < 0)
+		return -1;
+	return 1;
+}
+
+int store_acks_to(struct store *st, const char *rcpt, int64_t since,
+		  long long *n_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_ACKS_TO, err);
+	int64_t n = 0;
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, rcpt);
+	sqlite3_bind_int64(s, 2, since);
+	if (step_int(st, s, "count acknowledgements", &n, err) < 0)
+		return -1;
+	*n_r = n;
+	return 0;
+}
+
+int store_case_by_sender_order(struct store *st, const char *customer,
+			       const char *order_id, int64_t since,
+			       int64_t *case_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_BY_SENDER_ORDER, err);
+
+	if (!s)
+		return -1;
+	bind_text(s, 1, customer);
+	bind_text(s, 2, order_id);
+	sqlite3_bind_int64(s, 3, since);
+	return step_int(st, s, "look up case by sender and order", case_r, err);
+}
+
+static int prio_rank(const char *p)
+{
+	static const char *const order[] = {"urgent", "high", "normal", "low"};
+
+	for (int i = 0; i < 4; i++)
+		if (p && strcmp(p, order[i]) == 0)
+			return i;
+	return 4;
+}
+
+int store_case_raise(struct store *st, int64_t case_id, const char *priority,
+		     int escalate, int64_t at, const char *actor,
+		     int *changed_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_PRIO_GET, err);
+	char *old = NULL, *detail = NULL;
+	int was_escalated, ret = -1, r;
+
+	*changed_r = 0;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	if ((r = step_row(st, s, "read case priority", err)) <= 0)
+		return r < 0 ? -1
+			     : xerr_set(err, XERR_BUG, "store: no case %lld",
+					(long long)case_id);
+	old = col_dup(s, 0);
+	was_escalated = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	int raise = prio_rank(priority) < prio_rank(old);
+	int esc = escalate && !was_escalated;
+	if (!raise && !esc) {
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_PRIO_SET, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, case_id);
+	bind_text(s, 2, raise ? priority : old);
+	sqlite3_bind_int(s, 3, was_escalated || escalate);
+	sqlite3_bind_int64(s, 4, at);
+	if (step_done(st, s, "raise priority", err) < 0)
+		goto out;
+	if (raise) {
+		detail = xasprintf("%s -> %s", old, priority);
+		if (store_event_add(st, case_id, at, actor, "priority", detail,
+				    err) < 0)
+			goto out;
+	}
+	if (esc && store_event_add(st, case_id, at, actor, "escalated",
+				   "by rule, on a follow-up", err) < 0)
+		goto out;
+	*changed_r = 1;
+	ret = 0;
+out:
+	free(old);
+	free(detail);
+	return ret;
+}
+
+int store_outbox_expire(struct store *st, int64_t received_before, int64_t now,
+			const char *why, int *n_r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_OUTBOX_STALE, err);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc, ret = -1;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, received_before);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ids = xreallocarray(ids, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		db_error(st, rc, "list stale outbox rows", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (store_outbox_mark(st, ids[i], OUTBOX_EXPIRED, now, 0, 0,
+				      why, err) < 0)
+			goto out;
+	*n_r = (int)n;
+	ret = 0;
+out:
+	free(ids);
+	return ret;
 }
 
 int store_case_events(struct store *st, int64_t case_id,

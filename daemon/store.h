@@ -130,6 +130,7 @@ enum store_outbox_state {
 	OUTBOX_FAILED,
 	OUTBOX_UNCERTAIN,
 	OUTBOX_SUPPRESSED,
+	OUTBOX_EXPIRED, /* too late to be worth sending */
 };
 const char *store_outbox_state_name(enum store_outbox_state s);
 
@@ -171,6 +172,11 @@ int store_outbox_mark(struct store *st, int64_t id,
 		      enum store_outbox_state state, int64_t at, int attempts,
 		      int64_t next_at, const char *last_error,
 		      struct xerr *err) WARN_UNUSED;
+/* Atomically take row id for sending: pending or temp_fail -> sending.
+ * 1 when this caller got it, 0 when another process did or its state
+ * changed, -1. Commit before talking SMTP. */
+int store_outbox_claim(struct store *st, int64_t id, int attempts,
+		       struct xerr *err) WARN_UNUSED;
 /* At start: rows left in 'sending' by a crash become 'uncertain' (never
  * resent automatically). *n_r counts them. */
 int store_outbox_recover(struct store *st, int64_t now, int *n_r,
@@ -222,7 +228,7 @@ int store_message_raw(struct store *st, int64_t id, char **raw_r, size_t *len_r,
 		      struct xerr *err) WARN_UNUSED;
 
 struct store_outbox_info {
-	int64_t id;
+	int64_t id, case_id;
 	const char *kind, *rcpt, *message_id, *state, *reason, *last_error;
 	int attempts;
 	int64_t created_at, next_at, sent_at;
@@ -232,6 +238,41 @@ struct store_outbox_info {
 int store_case_outbox(struct store *st, int64_t case_id,
 		      int (*cb)(const struct store_outbox_info *o, void *ctx),
 		      void *ctx, struct xerr *err) WARN_UNUSED;
+
+/* Outbox rows needing attention (pending, sending, temp_fail, failed,
+ * uncertain), or all rows with all. */
+int store_outbox_list(struct store *st, int all,
+		      int (*cb)(const struct store_outbox_info *o, void *ctx),
+		      void *ctx, struct xerr *err) WARN_UNUSED;
+/* Row id (with its message): cb once; 1, 0 when there is none, -1. */
+int store_outbox_get(struct store *st, int64_t id,
+		     int (*cb)(const struct store_outbox_info *o, void *ctx),
+		     void *ctx, struct xerr *err) WARN_UNUSED;
+/* Make a failed, uncertain, expired or temp_fail row pending again, due at
+ * `at`, with an event by actor. 1 when requeued, 0 when the row is in
+ * another state or has no message, -1. */
+int store_outbox_requeue(struct store *st, int64_t id, int64_t at,
+			 const char *actor, struct xerr *err) WARN_UNUSED;
+/* Pending or temp_fail rows of cases received before received_before
+ * become expired (reason why). *n_r counts them. */
+int store_outbox_expire(struct store *st, int64_t received_before, int64_t now,
+			const char *why, int *n_r,
+			struct xerr *err) WARN_UNUSED;
+
+/* Acknowledgements to rcpt created since `since` that were or may be sent
+ * (for the per-sender limit). */
+int store_acks_to(struct store *st, const char *rcpt, int64_t since,
+		  long long *n_r, struct xerr *err) WARN_UNUSED;
+/* The newest case of customer about order_id created since `since`:
+ * 1 and *case_r, 0, -1. */
+int store_case_by_sender_order(struct store *st, const char *customer,
+			       const char *order_id, int64_t since,
+			       int64_t *case_r, struct xerr *err) WARN_UNUSED;
+/* A follow-up may raise a case's priority (never lower it) and escalate it.
+ * Events record both. *changed_r tells whether anything changed. */
+int store_case_raise(struct store *st, int64_t case_id, const char *priority,
+		     int escalate, int64_t at, const char *actor,
+		     int *changed_r, struct xerr *err) WARN_UNUSED;
 
 struct store_event_row {
 	int64_t id, at;

@@ -305,6 +305,21 @@ const struct tmpl *tmpl_find(const struct tmpl_set *set, const char *lang,
 	return en;
 }
 
+size_t tmpl_count(const struct tmpl_set *set)
+{
+	return set->n;
+}
+
+const struct tmpl *tmpl_at(const struct tmpl_set *set, size_t i)
+{
+	return i < set->n ? &set->t[i] : NULL;
+}
+
+const char *tmpl_file(const struct tmpl *t)
+{
+	return t->file;
+}
+
 const char *tmpl_lang(const struct tmpl *t)
 {
 	return t->lang;

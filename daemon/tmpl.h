@@ -30,6 +30,11 @@ void tmpl_free(struct tmpl_set **set);
 const struct tmpl *tmpl_find(const struct tmpl_set *set, const char *lang,
 			     const char *name);
 const char *tmpl_lang(const struct tmpl *t);
+/* All loaded templates, for checks: count and the i-th (borrowed). */
+size_t tmpl_count(const struct tmpl_set *set);
+const struct tmpl *tmpl_at(const struct tmpl_set *set, size_t i);
+/* The file a template was read from (borrowed). */
+const char *tmpl_file(const struct tmpl *t);
 const char *tmpl_name(const struct tmpl *t);
 
 struct tmpl_vars {

@@ -10,6 +10,8 @@ would see the mailbox.  Never used by the daemon itself.
 
 Commands:
   append MAILBOX FILE...     APPEND each file (LF -> CRLF); prints the count
+                             (--days-ago N: with an INTERNALDATE N days
+                             ago)
   count MAILBOX              number of messages
   uids MAILBOX               UIDs, one per line
   fetch MAILBOX UID          raw message (BODY.PEEK[]) to stdout
@@ -187,9 +189,16 @@ def uid_fetch(c, items):
 
 # ------------------------------------------------------------ commands
 
+DAYS_AGO = None
+
+
 def cmd_append(c, args):
+    date = None
+    if DAYS_AGO is not None:
+        # INTERNALDATE in the past, as for mail that waited on the server
+        date = imaplib.Time2Internaldate(time.time() - DAYS_AGO * 86400)
     if len(args) < 2:
-        raise Fail("usage: append MAILBOX FILE...")
+        raise Fail("usage: [--days-ago N] append MAILBOX FILE...")
     mailbox, files = args[0], args[1:]
     n = 0
     for path in files:
@@ -201,7 +210,7 @@ def cmd_append(c, args):
                     data = f.read()
         except OSError as e:
             raise Fail("cannot read %s: %s" % (path, e))
-        check(*c.imap.append(quote(mailbox), None, None, crlf(data)),
+        check(*c.imap.append(quote(mailbox), None, date, crlf(data)),
               what="APPEND %s" % path)
         n += 1
     print(n)
@@ -456,7 +465,11 @@ def main(argv):
                    help="send: AUTH as the --as user")
     p.add_argument("command", choices=sorted(list(COMMANDS) + ["send"]))
     p.add_argument("args", nargs="*")
+    p.add_argument("--days-ago", type=float, default=None,
+                   help="append: INTERNALDATE this many days ago")
     opts = p.parse_args(argv)
+    global DAYS_AGO
+    DAYS_AGO = opts.days_ago
 
     try:
         env = read_env(opts.envfile)

@@ -35,7 +35,7 @@ die() { say "$*"; exit 1; }
 skip() { say "skip: $*"; exit 77; }
 
 usage() {
-	echo "usage: $0 start|stop|pids DIR" >&2
+	echo "usage: $0 start|stop|pids|mta-stop|mta-start DIR" >&2
 	exit 2
 }
 
@@ -650,6 +650,23 @@ case "$cmd" in
 start)
 	check_prereqs
 	do_start
+	;;
+mta-stop)
+	# Stop only Postfix (Dovecot keeps running): an MTA outage.
+	[ -f "$D/env" ] || die "$D is not a running mailenv"
+	postfix -c "$D/postfix" stop 9>&- </dev/null >>"$D/postfix.out" 2>&1
+	port=$(. "$D/env" && echo "$PQ_SMTP_PORT")
+	deadline=$(($(date +%s) + 10))
+	while ss -ltn 2>/dev/null | grep -q "127.0.0.1:$port "; do
+		[ "$(date +%s)" -ge "$deadline" ] && die "postfix did not stop"
+		sleep 0.1
+	done
+	;;
+mta-start)
+	[ -f "$D/env" ] || die "$D is not a running mailenv"
+	touch "$D/postfix-q/quick-start"
+	postfix -c "$D/postfix" start 9>&- </dev/null >>"$D/postfix.out" 2>&1 ||
+		die "postfix did not start again"
 	;;
 stop | pids)
 	# A removed DIR may still have orphaned servers: look for them too.

@@ -79,7 +79,10 @@ ok $? "size cap: logged"
 fresh
 $IMAPC "$ENV" delete-all INBOX >/dev/null
 for i in 1 2 3; do
-	sed "s/big-1@/big-$i-3m@/" "$T/big.eml" >"$T/big$i.eml"
+	# different orders: the same customer about the same order would be
+	# a follow-up of one case
+	sed -e "s/big-1@/big-$i-3m@/" -e "s/111-2223334-4455566/111-2223334-445556$i/" \
+		"$T/big.eml" >"$T/big$i.eml"
 	python3 -c 'import sys
 f = open(sys.argv[1], "a")
 for i in range(45000): f.write("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\n")' "$T/big$i.eml"

@@ -277,7 +277,10 @@ int main(void)
 		 "        - [not here, never got, 没收到]\n"
 		 "  - name: late\n"
 		 "    category: late_delivery\n"
-		 "    match: {any: [还没到, \"doesn't work\", 不能用]}\n",
+		 "    match: {any: [还没到, \"doesn't work\", 不能用]}\n"
+		 "  - name: prefix\n"
+		 "    category: wrong_item\n"
+		 "    match: {any: [mislabel*]}\n",
 		 &set, &err);
 	ok(r == 0, "negation rules load");
 	if (r) {
@@ -313,6 +316,10 @@ int main(void)
 	    {"Re: broken vase", "thanks, all fine now", "general",
 	     "a reply subject is quoted text"},
 	    {"broken vase", "thanks", "damaged", "a new subject counts"},
+	    {"", "it was mislabeled", "wrong_item", "a prefix keyword"},
+	    {"", "mislabelled twice", "wrong_item", "a prefix, other form"},
+	    {"", "a remislabel", "general",
+	     "a prefix still needs a word start"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(means); i++)
 		is_str(classify(set, means[i].subject, means[i].body),
@@ -345,6 +352,9 @@ int main(void)
 	    {"rules:\n  - name: a\n    category: c\n    match: {any: [{x: "
 	     "1}]}\n",
 	     "4:19: any: a keyword, or a list of alternatives"},
+	    {"rules:\n  - name: a\n    category: c\n    match: {any: ['a*b']}"
+	     "\n",
+	     "4:19: any: '*' may only end a keyword"},
 	    {"rules:\n  - name: a\n    category: c\n    match: {any: ['  ']}"
 	     "\n",
 	     "4:19: any: empty keyword"},

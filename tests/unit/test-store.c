@@ -59,8 +59,8 @@ int main(void)
 		diag("%s", err.msg);
 		return done_testing();
 	}
-	is_int(store_schema_version(st), 2,
-	       "schema version 2 (all migrations run)");
+	is_int(store_schema_version(st), 3,
+	       "schema version 3 (all migrations run)");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	   "store file is mode 0600");
 	ok(strlen(store_instance(st)) == 24, "instance token");
