@@ -133,11 +133,15 @@ def read_simplified():
             if len(fields) < 3 or fields[1] != "kSimplifiedVariant":
                 continue
             src = int(fields[0][2:], 16)
-            dsts = {int(x[2:], 16) for x in fields[2].split()}
-            # Only one-to-one mappings to a different character.
-            if len(dsts) != 1 or src in dsts:
+            dsts = [int(x[2:], 16) for x in fields[2].split()]
+            # The first simplified form other than the character itself
+            # (Unihan lists the usual one first: 開 -> 开, 買 -> 买,
+            # 裡 -> 里). Folding a little too much is harmless: keywords
+            # and text are folded alike.
+            others = [d for d in dsts if d != src]
+            if not others:
                 continue
-            t2s[src] = dsts.pop()
+            t2s[src] = others[0]
     if not version_ok:
         sys.exit("Unihan_Variants.txt is not version %s" % VERSION)
     return t2s
@@ -257,7 +261,7 @@ def main():
       VERSION)
     w(" * CaseFolding.txt (statuses C and S), UnicodeData.txt (<wide> and")
     w(" * <narrow> decompositions, general categories), Scripts.txt and")
-    w(" * Unihan_Variants.txt (kSimplifiedVariant, one-to-one only). Do not")
+    w(" * Unihan_Variants.txt (kSimplifiedVariant, first other form). Do not")
     w(" * edit; rerun the script. Data (c) 1991-2022 Unicode, Inc., used")
     w(" * under the Unicode, Inc. License Agreement - Data Files and Software")
     w(" * (https://www.unicode.org/license.txt, see also")

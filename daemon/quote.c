@@ -103,6 +103,16 @@ static int signature(const struct line *l)
 	       starts(l, "发自 ") || starts(l, "寄自我的");
 }
 
+/* The marketplace's own lines about the order, also found inside the
+ * message block: the product title must not be read as the customer's
+ * words ("Wool Wrap Coat" is not a gift-wrap request). */
+static int item_line(const struct line *l)
+{
+	return starts(l, "Order ID") || starts(l, "Item:") ||
+	       starts(l, "ASIN:") || starts(l, "Quantity:") ||
+	       starts(l, "SKU:");
+}
+
 static int add(struct buf *b, const struct line *l)
 {
 	return buf_add(b, l->p, l->n) < 0 || buf_addc(b, '\n') < 0 ? -1 : 0;
@@ -149,7 +159,10 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		int k = attribution(ls, i, to);
 		if (k || signature(&ls[i]))
 			break;
-		if (add(starts(&ls[i], ">") ? quoted : fresh, &ls[i]) < 0)
+		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i]))
+			    ? quoted
+			    : fresh,
+			&ls[i]) < 0)
 			ret = -1;
 	}
 	for (; i < nl; i++)

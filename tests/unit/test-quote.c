@@ -54,6 +54,11 @@ static const struct {
      "------------- End message -------------\nTo respond to this "
      "customer, reply to this e-mail\n",
      "it does not turn on\n"},
+    {"amazon relay, item lines inside the message",
+     "------------- Message: -------------\nOrder ID: 111-1\nItem: Wool "
+     "Wrap Coat, Camel\nplease swap it for a L\n------------- End message "
+     "-------------\n",
+     "please swap it for a L\n"},
     {"'On' in a sentence is not an attribution",
      "On Monday it was still not here.\nWhy?\n",
      "On Monday it was still not here.\nWhy?\n"},
