@@ -21,7 +21,6 @@
 #define MATCH_MAX_STATES 65535u
 #define MATCH_MAX_TABLE (8u * 1024 * 1024)
 /* Keywords longer than this are refused by match_compile(). */
-#define MATCH_MAX_KEYWORD 1024u
 /* Largest id + 1 (match.h: ids < 1,000,000). */
 #define MATCH_MAX_IDS 1000000u
 

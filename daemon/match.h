@@ -44,6 +44,9 @@ int match_is_word_cp(unsigned cp);
 
 struct matcher;
 
+/* The longest keyword, in bytes of normalised UTF-8. */
+#define MATCH_MAX_KEYWORD 1024u
+
 /* An empty matcher. Owned; free with match_free(). */
 struct matcher *match_new(void);
 void match_free(struct matcher **m);

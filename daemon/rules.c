@@ -427,6 +427,13 @@ static int load_kwlist(struct loader *l, const struct yml_node *v,
 				return yml_error(doc, k, l->err,
 						 "%s: empty keyword", what);
 			}
+			if (strlen(norm) > MATCH_MAX_KEYWORD) {
+				free(norm);
+				return yml_error(doc, k, l->err,
+						 "%s: keyword longer than %u "
+						 "bytes (an unclosed quote?)",
+						 what, MATCH_MAX_KEYWORD);
+			}
 			if (strchr(norm, '*') != norm + strlen(norm) - 1 &&
 			    strchr(norm, '*')) {
 				free(norm);

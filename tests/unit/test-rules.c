@@ -389,6 +389,26 @@ int main(void)
 	     "UTF-8"},
 	    {"\xff\xfe\x00r\x00u\x00l\x00e\x00s", "1:1: "},
 	};
+	/* A keyword longer than the matcher takes (an unclosed quote can
+	 * swallow the rest of the file): located, not a bare error. */
+	{
+		char big[2200];
+		int off = snprintf(big, sizeof(big),
+				   "rules:\n  - name: a\n    category: c\n    "
+				   "match: {any: [\"");
+		memset(big + off, 'x', 1100);
+		snprintf(big + off + 1100, sizeof(big) - (size_t)off - 1100,
+			 "\"]}\n");
+		r = load(big, &set, &err);
+		snprintf(prefix, sizeof(prefix),
+			 "%s/r.yaml:4:19: any: keyword longer than 1024 bytes",
+			 dir);
+		ok(r == -1 && strncmp(err.msg, prefix, strlen(prefix)) == 0,
+		   "an over-long keyword is a located error");
+		if (r == 0 || strncmp(err.msg, prefix, strlen(prefix)))
+			diag("got: %s", r == 0 ? "(loaded)" : err.msg);
+		rules_free(&set);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(broken); i++) {
 		r = load(broken[i].yaml, &set, &err);
 		if (!broken[i].error) {
