@@ -27,6 +27,7 @@ struct test_run {
 	const struct conf *conf;
 	const struct ruleset *rules;
 	int json;
+	unsigned flags; /* ingest_decide_flags */
 	unsigned long files, errors;
 	struct label *labels;
 	size_t nlabels;
@@ -77,7 +78,7 @@ static void test_one(struct test_run *t, const char *name, const char *path,
 	const char *expected = path ? find_label(t, path) : NULL;
 
 	t->files++;
-	ingest_decide(t->conf, t->rules, NULL, raw, len, &d);
+	ingest_decide(t->conf, t->rules, NULL, t->flags, raw, len, &d);
 	if (t->nlabels) {
 		if (expected)
 			record(t, expected, d.verdict.category);
@@ -420,7 +421,8 @@ static void rules_usage(FILE *f)
 {
 	fputs("usage: peakq rules test [--rules DIR] [--json] [--labels "
 	      "FILE.tsv]\n"
-	      "                        FILE.eml|FILE.mbox|DIR...\n"
+	      "                        [--assume-delivered] "
+	      "FILE.eml|FILE.mbox|DIR...\n"
 	      "       peakq rules check [--templates DIR] [DIR]\n"
 	      "       peakq rules explain [--rules DIR] FILE.eml\n"
 	      "\n"
@@ -432,7 +434,12 @@ static void rules_usage(FILE *f)
 	      "per message\n"
 	      "         (fields in peakq(1)). With --labels (lines "
 	      "FILE<TAB>CATEGORY),\n"
-	      "         also the accuracy and a confusion matrix.\n"
+	      "         also the accuracy and a confusion matrix. With\n"
+	      "         --assume-delivered, a message without Return-Path is "
+	      "read as if\n"
+	      "         delivered with its From as envelope sender (archives "
+	      "lack the\n"
+	      "         header; without it such mail is never acknowledged).\n"
 	      "check    load the rules (DIR, or rules_dir of the "
 	      "configuration); report\n"
 	      "         errors as file:line:col, warn about rules that can "
@@ -573,6 +580,7 @@ static int cmd_test(struct cli *cli, int argc, char **argv)
 	    {"rules", required_argument, NULL, 'r'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"labels", required_argument, NULL, 'l'},
+	    {"assume-delivered", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -592,6 +600,9 @@ static int cmd_test(struct cli *cli, int argc, char **argv)
 			break;
 		case 'l':
 			labels = optarg;
+			break;
+		case 'd':
+			t.flags |= INGEST_ASSUME_DELIVERED;
 			break;
 		case 'h':
 			rules_usage(stdout);

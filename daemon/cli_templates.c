@@ -97,7 +97,7 @@ static int render_sample(struct cli *cli, const struct ruleset *rules,
 	char *mid;
 	int r;
 
-	ingest_decide(cli->conf, rules, NULL, raw, len, &d);
+	ingest_decide(cli->conf, rules, NULL, 0, raw, len, &d);
 	if (!d.rcpt)
 		d.rcpt = d.msg->reply_to_addr ? d.msg->reply_to_addr
 					      : d.msg->from_addr;
@@ -289,7 +289,7 @@ static int cmd_preview(struct cli *cli, int argc, char **argv)
 	if (!lang) {
 		/* the language the daemon would choose for this message */
 		struct ingest_decision d;
-		ingest_decide(cli->conf, rules, NULL, raw, len, &d);
+		ingest_decide(cli->conf, rules, NULL, 0, raw, len, &d);
 		lang = d.msg->lang; /* a static string */
 		ingest_decision_release(&d);
 	}

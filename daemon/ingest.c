@@ -76,8 +76,8 @@ static const char *fresh_lang(const struct message *m, const char *fallback)
 }
 
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
-		   const char *default_lang, const char *raw, size_t len,
-		   struct ingest_decision *d)
+		   const char *default_lang, unsigned flags, const char *raw,
+		   size_t len, struct ingest_decision *d)
 {
 	struct rules_input in;
 	const char *own[3];
@@ -85,6 +85,9 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 
 	memset(d, 0, sizeof(*d));
 	d->msg = mime_parse(raw, len);
+	if ((flags & INGEST_ASSUME_DELIVERED) && !d->msg->return_path)
+		d->msg->return_path =
+		    xstrdup(d->msg->from_addr ? d->msg->from_addr : "");
 	if (!default_lang)
 		default_lang = conf ? conf->default_lang : "en";
 	d->msg->lang =
@@ -444,7 +447,7 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		return 0;
 	}
 	ctx->counts.fetched++;
-	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, im->data,
+	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, 0, im->data,
 		      im->len, &d);
 	received = im->internaldate ? im->internaldate : now;
 	body_hash(im->data, im->len, hash);

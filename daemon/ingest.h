@@ -49,9 +49,15 @@ void ingest_rules_input(const struct message *msg, struct rules_input *in);
 /* conf may be NULL (no own addresses known); default_lang ("en"/"zh", or
  * NULL for the configuration's) is the language of a message whose own
  * cannot be told. Never fails. */
+enum ingest_decide_flags {
+	/* A message without Return-Path is read as an MTA would have
+	 * delivered it, with its From address as the envelope sender (test
+	 * fixtures and archives lack the header a delivery adds). */
+	INGEST_ASSUME_DELIVERED = 1 << 0,
+};
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
-		   const char *default_lang, const char *raw, size_t len,
-		   struct ingest_decision *d);
+		   const char *default_lang, unsigned flags, const char *raw,
+		   size_t len, struct ingest_decision *d);
 void ingest_decision_release(struct ingest_decision *d);
 
 /* Render the acknowledgement of decision d (recipient d->rcpt) with

@@ -55,6 +55,18 @@ ok $? "the complaint is escalated"
 grep -q 'matched: "还没到"' "$T/out.txt"
 ok $? "text output names the matched keyword"
 
+# Without Return-Path (an archive, not a delivery) nothing is acknowledged;
+# --assume-delivered reads From as the envelope sender. A real bounce keeps
+# its empty Return-Path either way.
+grep -v '^Return-Path:' "$DATA/holiday/01-late-en.eml" >"$T/norp.eml"
+"$PEAKQ" rules test --rules "$top_srcdir/rules" --json "$T/norp.eml" >"$T/o1.json"
+grep -q '"suppressed":"no-return-path"' "$T/o1.json"
+ok $? "no Return-Path: not acknowledged"
+"$PEAKQ" rules test --rules "$top_srcdir/rules" --json --assume-delivered \
+	"$T/norp.eml" "$DATA/holiday/11-bounce.eml" >"$T/o2.json"
+grep -q '"ack":true' "$T/o2.json" && grep -q '"suppressed":"null-return-path"' "$T/o2.json"
+ok $? "--assume-delivered acknowledges it, the bounce still not"
+
 "$PEAKQ" rules test --rules "$top_srcdir/rules" "$T/nonexistent.eml" \
 	>/dev/null 2>"$T/err"
 is "$?" 1 "a missing file is an error (exit 1)"
