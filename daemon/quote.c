@@ -108,9 +108,21 @@ static int signature(const struct line *l)
  * words ("Wool Wrap Coat" is not a gift-wrap request). */
 static int item_line(const struct line *l)
 {
-	return starts(l, "Order ID") || starts(l, "Item:") ||
-	       starts(l, "ASIN:") || starts(l, "Quantity:") ||
-	       starts(l, "SKU:");
+	size_t i = 0;
+
+	if (starts(l, "Order ID") || starts(l, "Item:") || starts(l, "ASIN:") ||
+	    starts(l, "Product:") || starts(l, "Quantity:") ||
+	    starts(l, "SKU:"))
+		return 1;
+	/* "2 of Shatterproof Ornament Set [ASIN: B0T5F3716E]" */
+	while (i < l->n && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	if (i == l->n || !(l->p[i] >= '0' && l->p[i] <= '9'))
+		return 0;
+	while (i < l->n && (l->p[i] >= '0' && l->p[i] <= '9'))
+		i++;
+	return l->n - i > 4 && memcmp(l->p + i, " of ", 4) == 0 &&
+	       ascii_memcasemem(l->p + i, l->n - i, "[ASIN:", 6) != NULL;
 }
 
 static int add(struct buf *b, const struct line *l)

@@ -59,6 +59,21 @@ static const struct {
      "Wrap Coat, Camel\nplease swap it for a L\n------------- End message "
      "-------------\n",
      "please swap it for a L\n"},
+    {"amazon relay, 'N of title [ASIN]' line inside the message",
+     "------------- Message: -------------\n\nOrder ID "
+     "113-5460206-8630007:\n2 of Shatterproof Ornament Set, 24-Count "
+     "[ASIN: B0T5F3716E] \n\nonly one set came\n------------- End message "
+     "-------------\n",
+     "\n\nonly one set came\n"},
+    {"amazon product question: 'Product:' line",
+     "------------- Message: -------------\nASIN: B0LL62C46L\nProduct: "
+     "Ride-On Tractor, 12V\n\nwill it arrive by the 24th?\n"
+     "------------- End message -------------\n",
+     "\nwill it arrive by the 24th?\n"},
+    {"'2 of them' in the customer's words stays",
+     "------------- Message: -------------\n2 of them were broken\n"
+     "------------- End message -------------\n",
+     "2 of them were broken\n"},
     {"'On' in a sentence is not an attribution",
      "On Monday it was still not here.\nWhy?\n",
      "On Monday it was still not here.\nWhy?\n"},
