@@ -25,7 +25,8 @@ int autoreply_decide(const struct message *msg,
 		     const char **reason_r);
 
 /* Is the local part of addr a system or robot sender (MAILER-DAEMON,
- * postmaster, owner-*, *-request, noreply, ...)? */
+ * postmaster, owner-*, *-request, gmail-noreply, bounces+..., newsletter,
+ * www-data, ...; the list is in peakqd(8))? */
 int autoreply_robot_address(const char *addr);
 
 #endif

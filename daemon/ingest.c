@@ -85,9 +85,9 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 
 	memset(d, 0, sizeof(*d));
 	d->msg = mime_parse(raw, len);
-	if ((flags & INGEST_ASSUME_DELIVERED) && !d->msg->return_path)
-		d->msg->return_path =
-		    xstrdup(d->msg->from_addr ? d->msg->from_addr : "");
+	if ((flags & INGEST_ASSUME_DELIVERED) && !d->msg->return_path &&
+	    d->msg->from_addr)
+		d->msg->return_path = xstrdup(d->msg->from_addr);
 	if (!default_lang)
 		default_lang = conf ? conf->default_lang : "en";
 	d->msg->lang =

@@ -92,6 +92,50 @@ static const struct {
      "auto-submitted", NULL},
     {"no From", "Return-Path: <ann@example.net>\r\nSubject: x\r\n\r\nhi\r\n",
      "no-sender-address", NULL},
+    {"X-Loop from a bug tracker",
+     HUMAN "X-Loop: magick-bugs@simple.example\r\n\r\nhi\r\n", "loop-header",
+     NULL},
+    {"X-Loop naming our own address is our own forward",
+     HUMAN "X-Loop: <Support@Example.test>\r\n\r\nhi\r\n", NULL,
+     "ann@example.net"},
+    {"ticket system auto-reply behind its tag",
+     HUMAN "Subject: [support.example.de #33575] AutoReply: FYI\r\n\r\nhi"
+	   "\r\n",
+     "auto-reply", NULL},
+    {"'auto reply' without the colon in a sentence is human",
+     HUMAN "Subject: your auto reply said 4 hours\r\n\r\nhi\r\n", NULL,
+     "ann@example.net"},
+    {"challenge-response", HUMAN "X-Bluebottle-Request: <1234>\r\n\r\nhi\r\n",
+     "challenge-response", NULL},
+    {"ezmlm Mailing-List header",
+     HUMAN "Mailing-List: contact x-help@lists.example; run by ezmlm\r\n"
+	   "\r\nhi\r\n",
+     "list", NULL},
+    {"BATV-tagged www-data From",
+     "Return-Path: <prvs=701fd58e1=www-data@rt.example>\r\nFrom: "
+     "prvs=701fd58e1=www-data@rt.example\r\n\r\nhi\r\n",
+     "robot-sender", NULL},
+    {"bulk mailer's bounce collector as Return-Path",
+     "Return-Path: <bounce-md_30112948.55a02731@mandrillapp.example>\r\n"
+     "From: Papertrail <support@papertrail.example>\r\n\r\nhi\r\n",
+     "bulk-sender", NULL},
+    {"list manager's -bounces Return-Path",
+     "Return-Path: <gpc-talk-bounces@grizz.example>\r\nFrom: "
+     "ann@example.net\r\n\r\nhi\r\n",
+     "bulk-sender", NULL},
+    {"Amazon SES relay: 'bounces' only in the domain",
+     "Return-Path: <0100018c2e-4d1f-a8d4-000000@email-bounces.amazonses."
+     "com>\r\nFrom: Buyer - Amazon Marketplace "
+     "<5vlhqz8kd3m4xyz@marketplace.amazon.com>\r\n\r\nwhere is it\r\n",
+     NULL, "5vlhqz8kd3m4xyz@marketplace.amazon.com"},
+    {"list owner with '+owner'",
+     "Return-Path: <freebsd-hackers+owner@freebsd.example>\r\nFrom: "
+     "freebsd-hackers+owner@freebsd.example\r\n\r\nhi\r\n",
+     "system-sender", NULL},
+    {"post_master is postmaster",
+     "Return-Path: <post_master@vtext.example>\r\nFrom: "
+     "post_master@vtext.example\r\n\r\nhi\r\n",
+     "system-sender", NULL},
 };
 
 int main(void)
@@ -123,7 +167,24 @@ int main(void)
 	       autoreply_robot_address("noreply@x") &&
 	       autoreply_robot_address("no-reply-orders@x") &&
 	       autoreply_robot_address("list-request@x") &&
+	       autoreply_robot_address("gmail-noreply@google.example") &&
+	       autoreply_robot_address("Do_Not_Reply@x") &&
+	       autoreply_robot_address("newsletter@x") &&
+	       autoreply_robot_address("newsletter-de@x") &&
+	       autoreply_robot_address("notification@x") &&
+	       autoreply_robot_address("alerts@x") &&
+	       autoreply_robot_address("Auto-Reply@x") &&
+	       autoreply_robot_address("ship-confirm@amazon.example") &&
+	       autoreply_robot_address("nobody@x") &&
+	       autoreply_robot_address("owner@bugs.example") &&
+	       autoreply_robot_address("debian-devel-owner@x") &&
 	       !autoreply_robot_address("bouncy.castle@x") &&
+	       !autoreply_robot_address("newsom@x") &&
+	       !autoreply_robot_address("root.anna@x") &&
+	       !autoreply_robot_address("news.anchor.jo@x") &&
+	       !autoreply_robot_address("alertson@x") &&
+	       !autoreply_robot_address("ann.owner@x") &&
+	       !autoreply_robot_address("prvs=@x") &&
 	       !autoreply_robot_address("ann@x") &&
 	       !autoreply_robot_address(
 		   "5vlhqz8kd3m4xyz@marketplace.amazon.com"),
