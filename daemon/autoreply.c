@@ -125,12 +125,22 @@ int autoreply_robot_address(const char *addr)
 	    "newsletter", "newsletters", "notification", "notifications",
 	    "notify",	  "notifier",	 "alerts",	 NULL};
 	/* the whole local part ("root@", "nobody@") */
-	static const char *const whole[] = {
-	    "www-data",	 "wwwdata",	 "nobody",	 "root",
-	    "apache",	 "nginx",	 "cron",	 "news",
-	    "marketing", "promo",	 "promotions",	 "offers",
-	    "deals",	 "ship-confirm", "auto-confirm", "shipment-tracking",
-	    NULL};
+	static const char *const whole[] = {"www-data",
+					    "wwwdata",
+					    "nobody",
+					    "apache",
+					    "nginx",
+					    "cron",
+					    "news",
+					    "marketing",
+					    "promo",
+					    "promotions",
+					    "offers",
+					    "deals",
+					    "ship-confirm",
+					    "auto-confirm",
+					    "shipment-tracking",
+					    NULL};
 	char lp[128], sq[128];
 
 	if (system_address(addr))
@@ -170,6 +180,21 @@ static int names_own_address(const struct autoreply_policy *p,
 				     strlen(p->own_addrs[i])))
 			return 1;
 	return 0;
+}
+
+/* Request Tracker's own Message-IDs: "rt-4.2.8-22046-1529425595-591..." */
+static int rt_message_id(const char *id)
+{
+	if (*id == '<')
+		id++;
+	if (ascii_ncasecmp(id, "rt-", 3) != 0)
+		return 0;
+	id += 3;
+	if (!(*id >= '0' && *id <= '9'))
+		return 0;
+	while ((*id >= '0' && *id <= '9') || *id == '.')
+		id++;
+	return *id == '-';
 }
 
 /* A Return-Path a bulk mailer or list manager uses to collect bounces
@@ -271,6 +296,9 @@ int autoreply_decide(const struct message *m, const struct autoreply_policy *p,
 	    "X-TMDA-Confirm",
 	    "X-Mailbox-Challenge",
 	    NULL};
+	/* help-desk software writing about its own tickets */
+	static const char *const ticket_headers[] = {
+	    "X-RT-Loop-Prevention", "RT-Ticket", "X-OTRS-Loop", NULL};
 	const char *v, *rcpt, *why;
 
 	*rcpt_r = NULL;
@@ -307,6 +335,9 @@ int autoreply_decide(const struct message *m, const struct autoreply_policy *p,
 		NO("auto-reply-header");
 	if (any_header(m, challenge_headers))
 		NO("challenge-response");
+	if (any_header(m, ticket_headers) ||
+	    (m->message_id && rt_message_id(m->message_id)))
+		NO("ticket-system");
 	if (m->flags & MSG_REPORT)
 		NO("report");
 	if ((v = message_header(m, "X-AMAZON-MAIL-RELAY-TYPE")) &&

@@ -101,8 +101,11 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 		if (conf->smtp.envelope_from && conf->smtp.envelope_from[0])
 			own[pol.nown++] = conf->smtp.envelope_from;
 	}
-	if (d->msg->parse_error) {
-		/* An unreadable message may well be a bounce: never answer. */
+	if (d->msg->parse_error && d->msg->nheaders == 0) {
+		/* No header block to check for robots (an empty message, or
+		 * bytes that are not mail): never answer. A body that could
+		 * not be read ("multipart without parts") under readable
+		 * headers is judged by those headers. */
 		d->ack = 0;
 		d->suppressed = "parse-error";
 		return;

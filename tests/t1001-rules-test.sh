@@ -67,6 +67,22 @@ ok $? "no Return-Path: not acknowledged"
 grep -q '"ack":true' "$T/o2.json" && grep -q '"suppressed":"null-return-path"' "$T/o2.json"
 ok $? "--assume-delivered acknowledges it, the bounce still not"
 
+# A body that cannot be read under readable headers: flagged, and judged
+# by its headers (a person is answered, a bounce is not).
+printf 'Return-Path: <ann@example.net>\nFrom: Ann <ann@example.net>\nSubject: where is my order\nContent-Type: multipart/alternative; boundary="x"\n\n\n' >"$T/noparts.eml"
+sed 's/^Return-Path: .*/Return-Path: <>/' "$T/noparts.eml" >"$T/noparts-bounce.eml"
+"$PEAKQ" rules test --rules "$top_srcdir/rules" --json "$T/noparts.eml" \
+	"$T/noparts-bounce.eml" >"$T/np.json"
+python3 - "$T/np.json" <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+ok = (r[0]["parse_error"] == "multipart without parts" and r[0]["ack"] and
+      r[1]["parse_error"] and not r[1]["ack"] and
+      r[1]["suppressed"] == "null-return-path")
+sys.exit(0 if ok else 1)
+PY
+ok $? "unreadable body under readable headers: flagged, judged by its headers"
+
 "$PEAKQ" rules test --rules "$top_srcdir/rules" "$T/nonexistent.eml" \
 	>/dev/null 2>"$T/err"
 is "$?" 1 "a missing file is an error (exit 1)"

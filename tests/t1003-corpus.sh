@@ -56,12 +56,16 @@ checks = [
     # sender, a null Return-Path, a robot From like root@localhost, or a
     # list header)
     ("people (must_ack=yes) acknowledged", share(lambda c: True, "yes"),
-     lambda a, n: a >= 0.93 * n),
-    # bounces and auto-replies: the loops we must never feed
+     lambda a, n: a >= 0.95 * n),
+    # bounces and auto-replies: the loops we must never feed. Three files
+    # of the bounce class carry nothing robotic and are answered: two are
+    # plain spam and phishing from a human-looking address (the spam
+    # filter's job), one is a person's iPhone forward that a bounce-parser
+    # suite keeps as a sample.
     ("bounces acknowledged", share(lambda c: c == "bounce", "no"),
-     lambda a, n: a <= 0.03 * n),
+     lambda a, n: a <= 3),
     ("auto-replies acknowledged", share(lambda c: c == "autoreply", "no"),
-     lambda a, n: a <= 0.05 * n),
+     lambda a, n: a == 0),
     # lists and bulk: most carry list or bulk markers; what is left is spam
     # with nothing robotic about it (that is the spam filter's job)
     ("lists and bulk acknowledged", share(lambda c: c == "list", "no"),

@@ -9,11 +9,11 @@
 #include "autoreply.h"
 #include "../tap.h"
 
-#define HUMAN                                                                  \
+#define HUMAN_NO_ID                                                            \
 	"Return-Path: <ann@example.net>\r\n"                                   \
 	"From: Ann <ann@example.net>\r\n"                                      \
-	"To: support@example.test\r\n"                                         \
-	"Message-ID: <1@example.net>\r\n"
+	"To: support@example.test\r\n"
+#define HUMAN HUMAN_NO_ID "Message-ID: <1@example.net>\r\n"
 
 static const struct {
 	const char *name, *raw, *reason, *rcpt;
@@ -92,6 +92,16 @@ static const struct {
      "auto-submitted", NULL},
     {"no From", "Return-Path: <ann@example.net>\r\nSubject: x\r\n\r\nhi\r\n",
      "no-sender-address", NULL},
+    {"Request Tracker notification (its Message-ID)",
+     HUMAN_NO_ID "Message-ID: <rt-4.2.8-6644-1530017064-1465.33575-215-0@"
+		 "rt.example>\r\nSubject: [rt.example #33575] Resolved: FYI"
+		 "\r\n\r\nhi\r\n",
+     "ticket-system", NULL},
+    {"OTRS loop header", HUMAN "X-OTRS-Loop: yes\r\n\r\nhi\r\n",
+     "ticket-system", NULL},
+    {"a Message-ID that merely starts with rt- is human",
+     HUMAN_NO_ID "Message-ID: <rt-ann@example.net>\r\n\r\nhi\r\n", NULL,
+     "ann@example.net"},
     {"X-Loop from a bug tracker",
      HUMAN "X-Loop: magick-bugs@simple.example\r\n\r\nhi\r\n", "loop-header",
      NULL},
