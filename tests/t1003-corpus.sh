@@ -71,6 +71,34 @@ checks = [
     ("lists and bulk acknowledged", share(lambda c: c == "list", "no"),
      lambda a, n: a <= 0.25 * n),
 ]
+# No acknowledged message carries a list, bulk or auto-reply marker, read
+# here by Python's parser, independently of ours.
+import email, email.policy
+def marker(path):
+    m = email.message_from_bytes(open(os.path.join(base, path), "rb").read(),
+                                 policy=email.policy.compat32)
+    for k in m.keys():
+        kl = k.lower()
+        v = str(m[k] or "").strip().lower()
+        if kl.startswith("list-") or kl in ("mailing-list", "x-mailing-list",
+                                            "x-loop", "x-autoreply"):
+            return k
+        if kl == "precedence" and v.split()[:1] in (["bulk"], ["list"], ["junk"]):
+            return k
+        if kl == "auto-submitted" and not v.startswith("no"):
+            return k
+    return None
+marked = []
+for path in labels:
+    r = got.get(path)
+    if r and r["ack"] and not open(os.path.join(base, path), "rb").read(5) == b"From ":
+        h = marker(path)
+        if h:
+            marked.append("%s (%s)" % (path, h))
+for x in marked:
+    print("#   acknowledged despite a marker: " + x)
+checks.append(("acknowledged messages with a list/bulk/auto marker",
+               (len(marked), len(labels)), lambda a, n: a == 0))
 for name, (a, n), good in checks:
     results.write("%d %s: %d of %d\n" % (not (n > 0 and good(a, n)), name,
                                          a, n))
