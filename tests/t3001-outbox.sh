@@ -1,6 +1,7 @@
 #!/bin/sh
 # t3001: the outbox delivers at most once. A 4xx or an unreachable server
-# is retried later (temp_fail, backoff); a 5xx fails for good; a daemon
+# (at the greeting, MAIL, DATA or after the message) is retried later
+# (temp_fail, backoff); a 5xx at any step fails for good; a daemon
 # killed in the middle of an SMTP transaction leaves the row 'uncertain' and
 # the restarted daemon does not send it again. SMTP faults come from a
 # scripted peer (tests/servers/smtp-peer.py); IMAP is the real Dovecot.
@@ -34,6 +35,23 @@ ok $? "451: one clear log line with the retry delay"
 once r451-again
 is "$(grep -c '^C: DATA\|^C: RCPT' "$T/peer.log")" 1 "451: not retried before its time"
 peer_stop
+
+# Every step of the transaction: 4xx waits and is retried, 5xx fails for
+# good, and each keeps the server's code.
+for step in "greet 421 temp_fail" "mail 451 temp_fail" "mail 550 failed" \
+	"data 451 temp_fail" "data 554 failed" "final 452 temp_fail" \
+	"final 554 failed"; do
+	set -- $step
+	fresh
+	: >"$T/peer.log"
+	peer_start "--$1" "$2"
+	smtp_to_peer "$PEER_PORT"
+	once "step-$1-$2"
+	is "$(outbox_field 1 state)" "$3" "$2 at $1: $3"
+	case $(outbox_field 1 last_error) in *"$2"*) ok 0 "$2 at $1: the code is kept" ;;
+	*) ok 1 "$2 at $1: the code is kept ($(outbox_field 1 last_error))" ;; esac
+	peer_stop
+done
 
 # Nothing listening: temporary, with a clear error.
 fresh
