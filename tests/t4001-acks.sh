@@ -88,6 +88,29 @@ msg "$T/f3.eml" carol@example.net "thanks" "Thanks, got it, order 111-0000005-00
 $IMAPC "$ENV" append INBOX "$T/f3.eml" >/dev/null
 once f3
 is "$(field 5 priority)" urgent "a calmer follow-up never lowers it"
+# An agent resolves the case (directly in the store until the agents' CLI
+# has a command for it); the customer writes again: the case reopens, the
+# reopening is an event, and there is still only one acknowledgement.
+python3 - "$T/peakq.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE cases SET status = 'resolved', resolved_at = 1 WHERE id = 5")
+db.commit()
+PY
+is "$(field 5 status)" resolved "case 5 resolved"
+msg "$T/f4.eml" carol@example.net "Re: Late parcel" \
+	"Sorry, 111-0000005-0000005 is still not here after all."
+$IMAPC "$ENV" append INBOX "$T/f4.eml" >/dev/null
+once f4
+is "$(field 5 status) $(field 5 resolved_at)" "new -" \
+	"a follow-up reopens a resolved case"
+"$PEAKQ" -c "$T/peakq.yaml" show --json 5 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+kinds = [e["kind"] for e in d["events"]]
+acks = [o for o in d["outbox"] if o["kind"] == "ack"]
+sys.exit(0 if "reopened" in kinds and len(acks) == 1 and len(d["messages"]) == 4 else 1)'
+ok $? "the reopening is an event; four messages, one acknowledgement"
 
 # 4. Notices: the active one (keyword 'ups') reaches the late-delivery ack.
 msg "$T/n1.eml" dan@example.net "UPS tracking stuck" "UPS tracking for 111-0000006-0000006 has not moved since Monday."
