@@ -112,7 +112,9 @@ static int item_line(const struct line *l)
 
 	if (starts(l, "Order ID") || starts(l, "Item:") || starts(l, "ASIN:") ||
 	    starts(l, "Product:") || starts(l, "Quantity:") ||
-	    starts(l, "SKU:"))
+	    starts(l, "SKU:") || starts(l, "订单编号") ||
+	    starts(l, "訂單編號") || starts(l, "商品：") ||
+	    starts(l, "ASIN：") || starts(l, "数量：") || starts(l, "數量："))
 		return 1;
 	/* "2 of Shatterproof Ornament Set [ASIN: B0T5F3716E]" */
 	while (i < l->n && (l->p[i] == ' ' || l->p[i] == '\t'))
@@ -123,6 +125,42 @@ static int item_line(const struct line *l)
 		i++;
 	return l->n - i > 4 && memcmp(l->p + i, " of ", 4) == 0 &&
 	       ascii_memcasemem(l->p + i, l->n - i, "[ASIN:", 6) != NULL;
+}
+
+/* The marketplace's markers around the buyer's words, in the languages
+ * Seller Central writes: a run of dashes, the marker, more dashes. */
+static const char *const begin_markers[] = {
+    "Message:",	  "Begin message", "消息：", "消息:",
+    "買家訊息：", "訊息：",	   "留言：", NULL};
+static const char *const end_markers[] = {"End message", "消息结束", "訊息結束",
+					  "留言结束", NULL};
+
+static int marker(const struct line *l, const char *const *words)
+{
+	size_t i = 0, dashes;
+
+	while (i < l->n && (l->p[i] == ' ' || l->p[i] == '\t'))
+		i++;
+	for (dashes = 0; i < l->n && l->p[i] == '-'; i++)
+		dashes++;
+	if (dashes < 5)
+		return 0;
+	while (i < l->n && l->p[i] == ' ')
+		i++;
+	for (size_t k = 0; words[k]; k++) {
+		size_t w = strlen(words[k]), j = i + w;
+		if (l->n - i < w || ascii_ncasecmp(l->p + i, words[k], w) != 0)
+			continue;
+		/* then only dashes (five or more) and white space */
+		for (dashes = 0; j < l->n; j++)
+			if (l->p[j] == '-')
+				dashes++;
+			else if (l->p[j] != ' ' && l->p[j] != '\t' &&
+				 l->p[j] != '\r')
+				break;
+		return j == l->n && dashes >= 5;
+	}
+	return 0;
 }
 
 static int add(struct buf *b, const struct line *l)
@@ -152,15 +190,14 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 	/* Amazon Buyer-Seller Messaging: the buyer's words are between the
 	 * two markers; the rest is the marketplace's own text. */
 	for (i = 0; i < nl; i++)
-		if (starts(&ls[i], "------------- Message:") ||
-		    starts(&ls[i], "------------- Begin message")) {
+		if (marker(&ls[i], begin_markers)) {
 			from = i + 1;
 			amazon = 1;
 			break;
 		}
 	if (amazon)
 		for (i = from; i < nl; i++)
-			if (starts(&ls[i], "------------- End message")) {
+			if (marker(&ls[i], end_markers)) {
 				to = i;
 				break;
 			}

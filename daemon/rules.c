@@ -36,6 +36,7 @@ struct kwlist {
 	unsigned *group; /* entry of each keyword */
 	size_t n, ngroups;
 	unsigned fields;
+	int negatable; /* 0: "negatable: false", a negation never cancels */
 	unsigned line, col;
 };
 
@@ -368,11 +369,13 @@ static int load_fields(struct loader *l, const struct yml_node *v,
 static int load_kwlist(struct loader *l, const struct yml_node *v,
 		       const char *what, struct kwlist *kl)
 {
-	static const char *const keys[] = {"keywords", "fields", NULL};
+	static const char *const keys[] = {"keywords", "fields", "negatable",
+					   NULL};
 	const struct yml_doc *doc = l->doc;
 	const struct yml_node *list = v, *f;
 
 	kl->fields = DEFAULT_FIELDS;
+	kl->negatable = 1;
 	kl->line = v->line;
 	kl->col = v->col;
 	if (v->type == YML_MAP) {
@@ -383,6 +386,9 @@ static int load_kwlist(struct loader *l, const struct yml_node *v,
 					 "%s: 'keywords' is required", what);
 		if ((f = yml_get(v, "fields")) &&
 		    load_fields(l, f, &kl->fields) < 0)
+			return -1;
+		if ((f = yml_get(v, "negatable")) &&
+		    yml_bool(doc, f, "negatable", &kl->negatable, l->err) < 0)
 			return -1;
 	}
 	if (list->type == YML_SCALAR) {
@@ -873,7 +879,8 @@ int rules_check_templates(const struct ruleset *set,
 struct scan {
 	char *text[RULES_NFIELDS];
 	size_t len[RULES_NFIELDS];
-	uint64_t *bits[RULES_NFIELDS];
+	uint64_t *bits[RULES_NFIELDS];	 /* found, not negated */
+	uint64_t *anyhit[RULES_NFIELDS]; /* found, negated or not */
 	const char *lang;
 	const char *from_addr;
 };
@@ -883,13 +890,14 @@ static void scan_release(struct scan *s)
 	for (int f = 0; f < RULES_NFIELDS; f++) {
 		free(s->text[f]);
 		free(s->bits[f]);
+		free(s->anyhit[f]);
 	}
 }
 
 struct hit_ctx {
 	const struct ruleset *set;
 	const char *text;
-	uint64_t *bits;
+	uint64_t *bits, *anyhit;
 };
 
 /* Record keyword id as found unless this occurrence is negated. */
@@ -900,6 +908,7 @@ static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 	unsigned cp;
 
 	(void)end;
+	c->anyhit[id / 64] |= (uint64_t)1 << (id % 64);
 	if (c->bits[id / 64] >> (id % 64) & 1)
 		return 0;
 	text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
@@ -977,7 +986,9 @@ static void scan_message(const struct ruleset *set,
 		struct hit_ctx hc = {.set = set, .text = s->text[f]};
 		s->len[f] = strlen(s->text[f]);
 		s->bits[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
+		s->anyhit[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
 		hc.bits = s->bits[f];
+		hc.anyhit = s->anyhit[f];
 		if (set->nkw)
 			match_scan(set->m, s->text[f], s->len[f], on_hit, &hc);
 	}
@@ -985,12 +996,15 @@ static void scan_message(const struct ruleset *set,
 	s->from_addr = in->from_addr;
 }
 
-/* The first field of fields whose text contains keyword k, or -1. */
-static int found_in(const struct scan *s, unsigned k, unsigned fields)
+/* The first field of list kl's fields whose text contains keyword k (not
+ * negated, unless the list says negations do not count), or -1. */
+static int found_in(const struct scan *s, unsigned k, const struct kwlist *kl)
 {
-	for (int f = 0; f < RULES_NFIELDS; f++)
-		if ((fields & F(f)) && (s->bits[f][k / 64] >> (k % 64) & 1))
+	for (int f = 0; f < RULES_NFIELDS; f++) {
+		const uint64_t *b = kl->negatable ? s->bits[f] : s->anyhit[f];
+		if ((kl->fields & F(f)) && (b[k / 64] >> (k % 64) & 1))
 			return f;
+	}
 	return -1;
 }
 
@@ -1068,7 +1082,7 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 		return 0;
 	}
 	for (i = 0; i < r->none.n; i++)
-		if ((f = found_in(s, r->none.kw[i], r->none.fields)) >= 0) {
+		if ((f = found_in(s, r->none.kw[i], &r->none)) >= 0) {
 			if (w->f)
 				fprintf(w->f,
 					"    no: excluded by '%s' in %s\n",
@@ -1084,7 +1098,7 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 		while (i1 < r->all.n && r->all.group[i1] == g)
 			i1++;
 		for (i = i0; i < i1; i++) {
-			if ((f = found_in(s, r->all.kw[i], r->all.fields)) < 0)
+			if ((f = found_in(s, r->all.kw[i], &r->all)) < 0)
 				continue;
 			found = 1;
 			add_hit(v, set, r->all.kw[i], f);
@@ -1109,7 +1123,7 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 	if (r->any.n) {
 		int any = 0;
 		for (i = 0; i < r->any.n; i++) {
-			if ((f = found_in(s, r->any.kw[i], r->any.fields)) < 0)
+			if ((f = found_in(s, r->any.kw[i], &r->any)) < 0)
 				continue;
 			any = 1;
 			add_hit(v, set, r->any.kw[i], f);
@@ -1258,7 +1272,10 @@ static int shadows(const struct ruleset *set, const struct rule *a,
 		return 0;
 	/* b needs one of its 'all' keywords, or each of its 'any' keywords,
 	 * to contain one of a's, in fields a looks at. */
-	if ((b->all.fields & ~a->any.fields) == 0)
+	/* (a negated occurrence matches b's list but not a's, when only b
+	 * ignores negations) */
+	if ((b->all.fields & ~a->any.fields) == 0 &&
+	    (b->all.negatable || !a->any.negatable))
 		for (size_t g = 0, i0 = 0; g < b->all.ngroups; g++) {
 			/* every alternative of the entry contains one of a's */
 			size_t i = i0;
@@ -1275,7 +1292,8 @@ static int shadows(const struct ruleset *set, const struct rule *a,
 			}
 			i0 = i;
 		}
-	if (b->any.n == 0 || (b->any.fields & ~a->any.fields))
+	if (b->any.n == 0 || (b->any.fields & ~a->any.fields) ||
+	    (!b->any.negatable && a->any.negatable))
 		return 0;
 	for (size_t i = 0; i < b->any.n; i++)
 		if ((*ka = any_inside(set, a, b->any.kw[i])) < 0)

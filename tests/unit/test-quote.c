@@ -70,6 +70,15 @@ static const struct {
      "Ride-On Tractor, 12V\n\nwill it arrive by the 24th?\n"
      "------------- End message -------------\n",
      "\nwill it arrive by the 24th?\n"},
+    {"amazon relay in Chinese",
+     "------------- 消息： -------------\n\n根本就还没到！\n\n------------- "
+     "消息结束 "
+     "-------------\n\n订单编号：114-9096714-1925624\n举报可疑活动：如果"
+     "您认为此消息可疑，请举报。\n",
+     "\n根本就还没到！\n\n"},
+    {"a dash line that is not a marker stays",
+     "----- Message: see below\nit is late\n",
+     "----- Message: see below\nit is late\n"},
     {"'2 of them' in the customer's words stays",
      "------------- Message: -------------\n2 of them were broken\n"
      "------------- End message -------------\n",

@@ -280,7 +280,14 @@ int main(void)
 		 "    match: {any: [还没到, \"doesn't work\", 不能用]}\n"
 		 "  - name: prefix\n"
 		 "    category: wrong_item\n"
-		 "    match: {any: [mislabel*]}\n",
+		 "    match: {any: [mislabel*]}\n"
+		 "  - name: none-in-box\n"
+		 "    category: missing_item\n"
+		 "    match:\n"
+		 "      all:\n"
+		 "        keywords: [[in the box, in the package], [no, "
+		 "\"weren't\"]]\n"
+		 "        negatable: false\n",
 		 &set, &err);
 	ok(r == 0, "negation rules load");
 	if (r) {
@@ -320,6 +327,11 @@ int main(void)
 	    {"", "mislabelled twice", "wrong_item", "a prefix, other form"},
 	    {"", "a remislabel", "general",
 	     "a prefix still needs a word start"},
+	    {"", "the earrings weren't in the package", "missing_item",
+	     "negatable: false: the negation does not cancel 'in the "
+	     "package'"},
+	    {"", "there was no lid in the box", "missing_item",
+	     "negatable: false, five words on"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(means); i++)
 		is_str(classify(set, means[i].subject, means[i].body),
@@ -336,6 +348,9 @@ int main(void)
 				      "start any token"},
 	    {"rules: [\n", "2:1: "},
 	    {"- name: x\n", "1:1: a rules file must be a mapping"},
+	    {"rules:\n  - name: x\n    category: c\n    match:\n      any: "
+	     "{keywords: [a], negatable: maybe}\n",
+	     "5:39: negatable must be true or false"},
 	    {"rules: x\n", "1:8: rules must be a list"},
 	    {"rules:\n  - x\n", "2:5: a rule must be a mapping"},
 	    {"rules:\n  - name: 5\n    category: [a]\n    match: {any: "
