@@ -91,12 +91,13 @@ const char *rules_field_name(enum rules_field f)
  * "nothing was broken"), and words that end a clause. Text is normalised:
  * lowercase, single spaces, straight apostrophes. */
 static const char *const negators[] = {
-    "not",    "no",	 "never",     "nothing",  "none",    "without",
-    "nor",    "neither", "don't",     "dont",	  "doesn't", "doesnt",
-    "didn't", "didnt",	 "isn't",     "isnt",	  "wasn't",  "wasnt",
-    "aren't", "arent",	 "weren't",   "werent",	  "won't",   "wont",
-    "can't",  "cant",	 "cannot",    "haven't",  "havent",  "hasn't",
-    "hasnt",  "hadn't",	 "shouldn't", "wouldn't", NULL};
+    "not",    "no",	 "never",     "nothing",  "none",      "without",
+    "nor",    "neither", "don't",     "dont",	  "doesn't",   "doesnt",
+    "didn't", "didnt",	 "isn't",     "isnt",	  "wasn't",    "wasnt",
+    "aren't", "arent",	 "weren't",   "werent",	  "won't",     "wont",
+    "can't",  "cant",	 "cannot",    "haven't",  "havent",    "hasn't",
+    "hasnt",  "hadn't",	 "shouldn't", "wouldn't", "nothing's", "nothings",
+    "nobody", "ain't",	 "aint",      NULL};
 static const char *const clause_ends[] = {
     "but",     "and",	 "or",	     "so", "because",
     "however", "though", "although", "if", NULL};

@@ -300,6 +300,8 @@ int main(void)
 	    {"", "It arrived broken.", "damaged", "plain hit"},
 	    {"", "It's not broken, just slow.", "general", "'not' negates"},
 	    {"", "Nothing was broken.", "general", "'nothing was' negates"},
+	    {"", "Nothing's broken, it just hasn't come", "general",
+	     "'nothing's' negates"},
 	    {"", "I'm not going to say it's broken", "general",
 	     "negation five words back"},
 	    {"", "No, it is broken.", "damaged",
