@@ -63,7 +63,10 @@ done
 echo "== one acknowledgement, exactly as the customer's mailbox holds it"
 cat "${en:-$f}"
 echo
-echo "== and a Chinese one, decoded"
+echo "== a Chinese one, exactly as received (RFC 2047 subject, quoted-printable UTF-8)"
+sed -n '/^From:/,$p' "${zh:-$f}"
+echo
+echo "== the same, decoded as a mail client shows it"
 python3 - "${zh:-$f}" <<'PY'
 import email, email.policy, sys
 m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
