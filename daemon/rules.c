@@ -1307,10 +1307,33 @@ static int shadows(const struct ruleset *set, const struct rule *a,
 size_t rules_lint(const struct ruleset *set,
 		  void (*warn)(const char *msg, void *ctx), void *ctx)
 {
+	static const char *const keys[] = {"keywords", "fields", "negatable",
+					   NULL};
 	size_t count = 0;
 
 	for (size_t j = 0; j < set->n; j++) {
 		const struct rule *b = &set->rules[j];
+		/* "all: {keywords: ...}" indented one level too deep, or a
+		 * list of the keys themselves: they become keywords */
+		const struct kwlist *lists[] = {&b->any, &b->all, &b->none};
+		for (size_t l = 0; l < 3; l++)
+			for (size_t i = 0; i < lists[l]->n; i++) {
+				const char *kw = set->kw[lists[l]->kw[i]].orig;
+				for (size_t k = 0; keys[k]; k++) {
+					if (strcmp(kw, keys[k]) != 0)
+						continue;
+					char *msg = xasprintf(
+					    "%s:%u:%u: warning: rule '%s' has "
+					    "the keyword '%s': a key of a "
+					    "keyword list written as a "
+					    "keyword?",
+					    b->file, lists[l]->line,
+					    lists[l]->col, b->name, kw);
+					warn(msg, ctx);
+					free(msg);
+					count++;
+				}
+			}
 		for (size_t i = 0; i < j; i++) {
 			const struct rule *a = &set->rules[i];
 			unsigned kb;

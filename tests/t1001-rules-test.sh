@@ -86,8 +86,12 @@ ok $? "unreadable body under readable headers: flagged, judged by its headers"
 "$PEAKQ" rules test --rules "$top_srcdir/rules" "$T/nonexistent.eml" \
 	>/dev/null 2>"$T/err"
 is "$?" 1 "a missing file is an error (exit 1)"
-"$PEAKQ" rules check "$top_srcdir/rules" >"$T/out.txt" 2>&1
+"$PEAKQ" rules check --templates "$top_srcdir/templates" "$top_srcdir/rules" \
+	>"$T/out.txt" 2>&1
 ok $? "rules check on the default set"
+grep -q ", 0 warning(s)" "$T/out.txt"
+ok $? "the default set has no warnings"
+sed 's/^/# /' "$T/out.txt" | head -5
 printf 'rules:\n  - name: x\n    category: c\n    match: {any: []}\n' >"$T/r.yaml"
 mkdir -p "$T/rules" && mv "$T/r.yaml" "$T/rules/"
 "$PEAKQ" rules check "$T/rules" >"$T/out.txt" 2>&1

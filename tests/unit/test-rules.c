@@ -243,13 +243,18 @@ int main(void)
 		 "    match: {all: [gift, late]}\n"
 		 "  - name: chocolate\n"
 		 "    category: general\n"
-		 "    match: {any: [chocolate, late]}\n",
+		 "    match: {any: [chocolate, late]}\n"
+		 "  - name: keys\n"
+		 "    category: missing_item\n"
+		 "    match:\n"
+		 "      all:\n"
+		 "        keywords: [negatable, keywords]\n",
 		 &set, &err);
 	ok(r == 0, "lint rules load");
 	struct buf warnings;
 	buf_init(&warnings, 1 << 16);
-	is_int(rules_lint(set, collect, &warnings), 2,
-	       "two shadowed rules found");
+	is_int(rules_lint(set, collect, &warnings), 4,
+	       "two shadowed rules and two keys as keywords found");
 	ok(strstr(buf_str(&warnings),
 		  "r.yaml:5:5: warning: rule 'very-late' can never decide: "
 		  "rule 'late'") != NULL,
@@ -259,6 +264,10 @@ int main(void)
 	   "shadowed 'all' rule found");
 	ok(strstr(buf_str(&warnings), "'chocolate'") == NULL,
 	   "a rule with one keyword not covered is reachable");
+	ok(strstr(buf_str(&warnings),
+		  "rule 'keys' has the keyword "
+		  "'negatable': a key of a keyword list") != NULL,
+	   "a key written as a keyword is a warning");
 	diag("%s", buf_str(&warnings));
 	buf_release(&warnings);
 	rules_free(&set);
