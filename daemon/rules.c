@@ -142,6 +142,19 @@ static size_t prev_cp(const char *t, size_t i, unsigned *cp)
 	return j;
 }
 
+/* Is the negation character at t[j..i) the middle of a question "A不A"
+ * (是不是, 有没有, 能不能, 会不会): the same character before and after it? */
+static int a_not_a(const char *t, size_t j, size_t i)
+{
+	unsigned before, after;
+
+	if (j == 0 || t[i] == '\0')
+		return 0;
+	prev_cp(t, j, &before);
+	text_utf8_decode(t + i, strlen(t + i), &after);
+	return before == after && before >= 0x3400;
+}
+
 /* Is the occurrence at t[start..) negated? Latin keywords: one of the five
  * words before it, within the clause, is a negation ("I'm not going to
  * leave a bad review"). CJK keywords: the character before it, skipping up
@@ -188,7 +201,7 @@ static int negated(const char *t, size_t start, int latin)
 		int filler = 0;
 		if (cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A ||
 		    cp == 0x65E0 || cp == 0x975E || cp == 0x522B)
-			return 1;
+			return !a_not_a(t, j, i);
 		for (size_t k = 0; fillers[k]; k++)
 			if (fillers[k] == cp)
 				filler = 1;
@@ -907,13 +920,18 @@ static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 	struct hit_ctx *c = vctx;
 	const struct keyword *kw = &c->set->kw[id];
 	unsigned cp;
+	size_t first;
 
 	(void)end;
 	c->anyhit[id / 64] |= (uint64_t)1 << (id % 64);
 	if (c->bits[id / 64] >> (id % 64) & 1)
 		return 0;
-	text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
+	first = text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
 	if (!kw->negates && negated(c->text, start, match_is_word_cp(cp)))
+		return 0;
+	/* "不能用" inside the question "能不能用" is not the statement */
+	if (kw->negates && !match_is_word_cp(cp) &&
+	    a_not_a(c->text, start, start + first))
 		return 0;
 	c->bits[id / 64] |= (uint64_t)1 << (id % 64);
 	return 0;
