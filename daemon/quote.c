@@ -103,6 +103,49 @@ static int signature(const struct line *l)
 	       starts(l, "发自 ") || starts(l, "寄自我的");
 }
 
+/* Where a marketplace's own text starts after the buyer's words, in the
+ * layouts that have no end marker (Amazon's newer and EU relays, eBay,
+ * Etsy, Walmart, Shopify forms, JD and Taobao forwards): everything from
+ * here on is theirs ("eBay Money Back Guarantee" is not a refund request). */
+static int footer(const struct line *l)
+{
+	static const char *const starts_with[] = {
+	    "Want to respond to this message?",
+	    "We hope you found this message to be useful",
+	    "Amazon will never ask you",
+	    "If you believe this message is suspicious",
+	    "Was this email helpful",
+	    "For Your Information:",
+	    "To respond to this customer",
+	    "Only purchases on eBay are covered",
+	    "eBay sent this message",
+	    "Reply on Etsy",
+	    "Please reply on Etsy",
+	    "Keep your conversations and payments on Etsy",
+	    "Please respond within 48 hours in Seller Center",
+	    "本邮件由系统自动发送",
+	    "此邮件由系统自动发出",
+	    "请尽快登录京麦",
+	    "请登录千牛",
+	    NULL};
+	/* whole lines */
+	static const char *const exactly[] = {"Order details", "Reply", NULL};
+	const char *p = l->p;
+	size_t n = l->n;
+
+	for (size_t i = 0; starts_with[i]; i++)
+		if (starts(l, starts_with[i]))
+			return 1;
+	while (n && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		n--;
+	for (size_t i = 0; exactly[i]; i++)
+		if (n == strlen(exactly[i]) && memcmp(p, exactly[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 /* The marketplace's own lines about the order, also found inside the
  * message block: the product title must not be read as the customer's
  * words ("Wool Wrap Coat" is not a gift-wrap request). */
@@ -206,7 +249,7 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 			ret = -1;
 	for (i = from; i < to; i++) {
 		int k = attribution(ls, i, to);
-		if (k || signature(&ls[i]))
+		if (k || signature(&ls[i]) || footer(&ls[i]))
 			break;
 		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i]))
 			    ? quoted

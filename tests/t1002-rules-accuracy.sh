@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 
-for set in labelled heldout heldout2 heldout3 heldout4 blind; do
+for set in labelled heldout heldout2 heldout3 heldout4 heldout5 blind; do
 	dir="$DATA/$set"
 	if [ ! -f "$dir/labels.tsv" ]; then
 		ok 0 "# SKIP no $set set"

@@ -79,6 +79,19 @@ static const struct {
     {"a dash line that is not a marker stays",
      "----- Message: see below\nit is late\n",
      "----- Message: see below\nit is late\n"},
+    {"amazon relay without an end marker: 'Order details' starts theirs",
+     "Message from customer Gillian:\n------------- Message: -------------\n"
+     "We're three pieces short.\nOrder details\nQty  Item\n1    Puzzle\n"
+     "Amazon will never ask you to share your password. If a message looks "
+     "suspicious, report it.\n",
+     "We're three pieces short.\n"},
+    {"eBay: the money back guarantee is not the buyer's",
+     "New message from: ro-ann_52 (651)\nthe item hasn't arrived yet.\n"
+     "Reply\nOrder number: 20-13768-04787\nOnly purchases on eBay are "
+     "covered by the eBay Money Back Guarantee.\n",
+     "New message from: ro-ann_52 (651)\nthe item hasn't arrived yet.\n"},
+    {"'Reply' inside a sentence stays", "Reply soon please, it is late\n",
+     "Reply soon please, it is late\n"},
     {"'2 of them' in the customer's words stays",
      "------------- Message: -------------\n2 of them were broken\n"
      "------------- End message -------------\n",
