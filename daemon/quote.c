@@ -206,6 +206,20 @@ static int marker(const struct line *l, const char *const *words)
 	return 0;
 }
 
+/* The product and account lines a Chinese marketplace's forward puts
+ * around the buyer's words ("商品名称：破壁机" is not a broken item). */
+static int platform_field(const struct line *l)
+{
+	static const char *const names[] = {
+	    "商品名称", "商品名稱", "宝贝名称", "寶貝名稱", "宝贝：", "寶貝：",
+	    "商品：",	"买家账号", "客户账号", "买家昵称", "旺旺：", NULL};
+
+	for (size_t i = 0; names[i]; i++)
+		if (starts(l, names[i]))
+			return 1;
+	return 0;
+}
+
 static int add(struct buf *b, const struct line *l)
 {
 	return buf_add(b, l->p, l->n) < 0 || buf_addc(b, '\n') < 0 ? -1 : 0;
@@ -251,7 +265,8 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		int k = attribution(ls, i, to);
 		if (k || signature(&ls[i]) || footer(&ls[i]))
 			break;
-		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i]))
+		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
+				platform_field(&ls[i])
 			    ? quoted
 			    : fresh,
 			&ls[i]) < 0)

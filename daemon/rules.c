@@ -98,9 +98,9 @@ static const char *const negators[] = {
     "can't",  "cant",	 "cannot",    "haven't",  "havent",    "hasn't",
     "hasnt",  "hadn't",	 "shouldn't", "wouldn't", "nothing's", "nothings",
     "nobody", "ain't",	 "aint",      NULL};
+/* ("or" does not end it: "not damaged or defective" negates both) */
 static const char *const clause_ends[] = {
-    "but",     "and",	 "or",	     "so", "because",
-    "however", "though", "although", "if", NULL};
+    "but", "and", "so", "because", "however", "though", "although", "if", NULL};
 
 static int word_in(const char *w, size_t n, const char *const *list)
 {

@@ -92,6 +92,11 @@ static const struct {
      "New message from: ro-ann_52 (651)\nthe item hasn't arrived yet.\n"},
     {"'Reply' inside a sentence stays", "Reply soon please, it is late\n",
      "Reply soon please, it is late\n"},
+    {"a JD forward's product line is the platform's",
+     "咨询内容：退货已经寄回去五天了，退款什么时候到账？\n商品名称：破壁机 家用"
+     "\n订单号：261676943447\n",
+     "咨询内容：退货已经寄回去五天了，退款什么时候到账？\n订单号：261676943447"
+     "\n"},
     {"'2 of them' in the customer's words stays",
      "------------- Message: -------------\n2 of them were broken\n"
      "------------- End message -------------\n",

@@ -311,6 +311,8 @@ int main(void)
 	    {"", "Nothing was broken.", "general", "'nothing was' negates"},
 	    {"", "Nothing's broken, it just hasn't come", "general",
 	     "'nothing's' negates"},
+	    {"", "It is not damaged or broken", "general",
+	     "'or' does not end the negation"},
 	    {"", "I'm not going to say it's broken", "general",
 	     "negation five words back"},
 	    {"", "No, it is broken.", "damaged",
