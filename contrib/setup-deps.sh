@@ -6,7 +6,8 @@ set -eu
 BUILD="autoconf automake make gcc pkg-config libc6-dev
 libetpan-dev libcurl4-gnutls-dev libsqlite3-dev libyaml-dev libgnutls28-dev"
 RUNTIME="ca-certificates"
-TEST="dovecot-imapd dovecot-lmtpd postfix openssl python3 sqlite3 clang-format valgrind"
+TEST="dovecot-imapd dovecot-lmtpd postfix openssl python3 sqlite3 clang-format valgrind
+bash-completion"
 
 want=""
 for p in $BUILD $RUNTIME $TEST; do

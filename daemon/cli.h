@@ -21,6 +21,12 @@ int cli_conf(struct cli *cli);
 /* Open the store of the configuration (read-only unless write). Prints the
  * error and returns an exit code on failure, 0 on success. */
 int cli_store(struct cli *cli, int write, struct store **st_r);
+/* Print a store error and return its exit code: 75 when the store was
+ * busy or unavailable for a while (try again), 69 otherwise. */
+int cli_store_error(const struct xerr *err);
+/* Who is acting: $PEAKQ_AGENT, else the login name. NULL (with a message
+ * printed) when neither gives a usable name. */
+const char *cli_actor(void);
 /* Parse a case number; prints an error and returns -1 when invalid. */
 int cli_case_id(const char *s, int64_t *id_r);
 
@@ -44,10 +50,56 @@ void cli_time(int64_t t, char *buf, size_t size);
 /* "due in 3h20m" / "overdue 35m" relative to now. */
 void cli_due(int64_t due, int64_t now, char *buf, size_t size);
 
+/* Is the case past due and still waiting for us (new or open)? */
+int cli_overdue(const struct store_case *c, int64_t now);
+/* The SLA state: "due in 1h20m", "overdue 35m", "answered, waiting for
+ * the customer", "resolved". */
+void cli_sla(const struct store_case *c, int64_t now, char *buf, size_t size);
+/* Print case id as `peakq show` does: 1, 0 when there is none, -1. */
+int cli_show_case(struct store *st, int64_t id, int json, FILE *f,
+		  struct xerr *err);
+
+/* The queue filters list, next and watch share: long options whose
+ * values are CLI_OPT_*, handled by cli_filter_opt() (0, or -1 with a
+ * message printed). */
+enum {
+	CLI_OPT_FIRST = 1000,
+	CLI_OPT_STATUS = CLI_OPT_FIRST,
+	CLI_OPT_CATEGORY,
+	CLI_OPT_PRIORITY,
+	CLI_OPT_ASSIGNEE,
+	CLI_OPT_UNASSIGNED,
+	CLI_OPT_OVERDUE,
+	CLI_OPT_DUE_WITHIN,
+	CLI_OPT_ESCALATED,
+	CLI_OPT_MAILBOX,
+	CLI_OPT_SINCE,
+	CLI_OPT_ALL,
+};
+#define CLI_FILTER_OPTIONS                                                     \
+	{"status", required_argument, NULL, CLI_OPT_STATUS},                   \
+	    {"category", required_argument, NULL, CLI_OPT_CATEGORY},           \
+	    {"priority", required_argument, NULL, CLI_OPT_PRIORITY},           \
+	    {"assignee", required_argument, NULL, CLI_OPT_ASSIGNEE},           \
+	    {"unassigned", no_argument, NULL, CLI_OPT_UNASSIGNED},             \
+	    {"overdue", no_argument, NULL, CLI_OPT_OVERDUE},                   \
+	    {"due-within", required_argument, NULL, CLI_OPT_DUE_WITHIN},       \
+	    {"escalated", no_argument, NULL, CLI_OPT_ESCALATED},               \
+	    {"mailbox", required_argument, NULL, CLI_OPT_MAILBOX},             \
+	    {"since", required_argument, NULL, CLI_OPT_SINCE},                 \
+	{                                                                      \
+		"all", no_argument, NULL, CLI_OPT_ALL                          \
+	}
+extern const char cli_filter_help[];
+int cli_filter_opt(int opt, const char *arg, struct store_filter *f,
+		   const char *cmd);
+
 int cmd_list(struct cli *cli, int argc, char **argv);
 int cmd_show(struct cli *cli, int argc, char **argv);
 int cmd_rules(struct cli *cli, int argc, char **argv);
 int cmd_outbox(struct cli *cli, int argc, char **argv);
 int cmd_templates(struct cli *cli, int argc, char **argv);
+int cmd_work(struct cli *cli, int argc, char **argv); /* claim, note, ... */
+int cmd_search(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
  * column output. Business logic lives elsewhere. */
 #include "config.h"
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -38,6 +39,69 @@ int cli_store(struct cli *cli, int write, struct store **st_r)
 		return err.kind == XERR_TEMP ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	}
 	return 0;
+}
+
+int cli_store_error(const struct xerr *err)
+{
+	if (err->kind == XERR_TEMP) {
+		fprintf(stderr, "peakq: %s (try again)\n", err->msg);
+		return EX_TEMPFAIL;
+	}
+	fprintf(stderr, "peakq: %s\n", err->msg);
+	return EX_UNAVAILABLE;
+}
+
+static int actor_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 64 || !text_utf8_valid(s, n))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+const char *cli_actor(void)
+{
+	static char name[80];
+	const char *a = getenv("PEAKQ_AGENT");
+	struct passwd *pw;
+
+	if (a && *a) {
+		if (!actor_ok(a)) {
+			fprintf(stderr,
+				"peakq: PEAKQ_AGENT must be a name of 1-64 "
+				"characters without spaces or control "
+				"characters\n");
+			return NULL;
+		}
+		return a;
+	}
+	if ((pw = getpwuid(geteuid())) && actor_ok(pw->pw_name)) {
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+		return name;
+	}
+	fprintf(stderr, "peakq: who are you? Set PEAKQ_AGENT to your agent "
+			"name\n");
+	return NULL;
+}
+
+int cli_overdue(const struct store_case *c, int64_t now)
+{
+	return c->due_at < now && (strcmp(c->status, "new") == 0 ||
+				   strcmp(c->status, "open") == 0);
+}
+
+void cli_sla(const struct store_case *c, int64_t now, char *buf, size_t size)
+{
+	if (strcmp(c->status, "resolved") == 0)
+		snprintf(buf, size, "resolved");
+	else if (strcmp(c->status, "pending") == 0)
+		snprintf(buf, size, "answered, waiting for the customer");
+	else
+		cli_due(c->due_at, now, buf, size);
 }
 
 int cli_case_id(const char *s, int64_t *id_r)
@@ -174,7 +238,8 @@ int cli_term_columns(void)
 static int cp_width(unsigned cp)
 {
 	if (cp == 0 || (cp >= 0x300 && cp <= 0x36F) || cp == 0x200B ||
-	    (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E))
+	    (cp >= 0x200E && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+	    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C)
 		return 0;
 	if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
 	    (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
@@ -187,6 +252,13 @@ static int cp_width(unsigned cp)
 	    (cp >= 0x20000 && cp <= 0x3FFFD))
 		return 2;
 	return 1;
+}
+
+static int is_bidi(unsigned cp)
+{
+	return (cp >= 0x200E && cp <= 0x200F) ||
+	       (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061C;
 }
 
 size_t cli_width(const char *s)
@@ -217,7 +289,7 @@ void cli_cell(FILE *f, const char *s, size_t width)
 			break;
 		if (cp < 0x20 || cp == 0x7f)
 			fputc(' ', f);
-		else
+		else if (!is_bidi(cp)) /* customer text must not reorder */
 			fwrite(s + i, 1, k, f);
 		w += (size_t)cw;
 		i += k;

@@ -181,11 +181,37 @@ static void case_json(FILE *f, const struct store_case *c, int64_t now)
 	json_kv_time(f, &first, "first_reply_at", c->first_reply_at);
 	json_kv_time(f, &first, "resolved_at", c->resolved_at);
 	json_kv_time(f, &first, "updated_at", c->updated_at);
-	json_kv_bool(f, &first, "overdue",
-		     c->due_at < now && strcmp(c->status, "resolved") != 0);
+	json_kv_bool(f, &first, "overdue", cli_overdue(c, now));
 	json_kv_str(f, &first, "ack", c->ack_state);
 	json_kv_words(f, &first, "tags", c->tags);
+	json_kv_str(f, &first, "escalation", c->escalation);
 	fputs("}", f);
+}
+
+static int note_json(const struct store_note_row *n, void *ctx)
+{
+	struct show_out *o = ctx;
+	int first = 1;
+
+	fputs(o->first ? "\n    {" : ",\n    {", o->f);
+	o->first = 0;
+	json_kv_int(o->f, &first, "id", n->id);
+	json_kv_time(o->f, &first, "at", n->at);
+	json_kv_str(o->f, &first, "author", n->author);
+	json_kv_str(o->f, &first, "text", n->body);
+	fputs("}", o->f);
+	return 0;
+}
+
+static int note_text(const struct store_note_row *n, void *ctx)
+{
+	struct show_out *o = ctx;
+	char when[32];
+
+	cli_time(n->at, when, sizeof(when));
+	fprintf(o->f, "\n--- note %lld by %s, %s ---\n%s\n", (long long)n->id,
+		n->author, when, n->body);
+	return 0;
 }
 
 static void show_usage(FILE *f)
@@ -194,13 +220,88 @@ static void show_usage(FILE *f)
 	      "\n"
 	      "Show case N: its state and SLA, every message in order (the "
 	      "customer's and\n"
-	      "our acknowledgement), and the events that changed it.\n"
+	      "ours), the agents' notes, and the events that changed it.\n"
 	      "\n"
-	      "  --json  one JSON object {case, messages, outbox, events} "
-	      "(see peakq(1))\n"
+	      "  --json  one JSON object {case, messages, outbox, notes, "
+	      "events}\n"
+	      "          (see peakq(1))\n"
 	      "  --raw   print the first message exactly as it was "
 	      "received\n",
 	      f);
+}
+
+int cli_show_case(struct store *st, int64_t id, int json, FILE *f,
+		  struct xerr *err)
+{
+	struct show_out o = {.f = f, .json = json, .st = st};
+	struct store_case c = {0};
+	int64_t now = now_s();
+	int r;
+
+	if ((r = store_case_get(st, id, &c, err)) <= 0)
+		return r;
+	r = -1;
+	if (json) {
+		fputs("{\"case\":", f);
+		case_json(f, &c, now);
+		fputs(",\n  \"messages\":[", f);
+		o.first = 1;
+		if (store_case_messages(st, id, msg_json, &o, err) < 0)
+			goto out;
+		fputs("],\n  \"outbox\":[", f);
+		o.first = 1;
+		if (store_case_outbox(st, id, out_json, &o, err) < 0)
+			goto out;
+		fputs("],\n  \"notes\":[", f);
+		o.first = 1;
+		if (store_case_notes(st, id, note_json, &o, err) < 0)
+			goto out;
+		fputs("],\n  \"events\":[", f);
+		o.first = 1;
+		if (store_case_events(st, id, ev_json, &o, err) < 0)
+			goto out;
+		fputs("]}\n", f);
+		r = 1;
+		goto out;
+	}
+	{
+		char created[32], sla[48];
+		cli_time(c.created_at, created, sizeof(created));
+		cli_sla(&c, now, sla, sizeof(sla));
+		fprintf(f, "Case #%lld  %s  %s%s  %s  (%s)\n", (long long)c.id,
+			c.status, c.priority, c.escalated ? " ESCALATED" : "",
+			c.category, sla);
+		fprintf(f, "Customer:  %s%s%s%s\n",
+			c.customer_name ? c.customer_name : "",
+			c.customer_name ? " <" : "",
+			c.customer ? c.customer : "?",
+			c.customer_name ? ">" : "");
+		fprintf(f, "Order:     %s\n", c.order_id ? c.order_id : "-");
+		fprintf(f, "Subject:   %s\n", c.subject ? c.subject : "");
+		fprintf(f, "Rule:      %s (template %s, SLA %dh)\n",
+			c.rule ? c.rule : "-", c.tmpl ? c.tmpl : "-",
+			c.sla_hours);
+		fprintf(f, "Mailbox:   %s\n", c.mailbox ? c.mailbox : "-");
+		fprintf(f, "Created:   %s\n", created);
+		fprintf(f, "Assignee:  %s\n", c.assignee ? c.assignee : "-");
+		fprintf(f, "Ack:       %s\n", c.ack_state ? c.ack_state : "-");
+		if (c.tags)
+			fprintf(f, "Tags:      %s\n", c.tags);
+		if (c.escalated)
+			fprintf(f, "Escalated: %s\n",
+				c.escalation ? c.escalation : "(by rule)");
+	}
+	if (store_case_messages(st, id, msg_text, &o, err) < 0 ||
+	    store_case_outbox(st, id, out_text, &o, err) < 0 ||
+	    store_case_notes(st, id, note_text, &o, err) < 0)
+		goto out;
+	fprintf(f, "\n--- events ---\n");
+	if (store_case_events(st, id, ev_text, &o, err) < 0)
+		goto out;
+	r = 1;
+out:
+	store_case_release(&c);
+	return r;
 }
 
 int cmd_show(struct cli *cli, int argc, char **argv)
@@ -211,18 +312,16 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct show_out o = {.f = stdout};
 	struct store *st = NULL;
-	struct store_case c = {0};
 	struct xerr err = {0};
-	int64_t id, now = now_s();
-	int ch, r, raw = 0, ret = EX_SOFTWARE;
+	int64_t id;
+	int ch, r, raw = 0, json = 0, ret = EX_SOFTWARE;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			o.json = 1;
+			json = 1;
 			break;
 		case 'r':
 			raw = 1;
@@ -243,15 +342,6 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		return 2;
 	if ((r = cli_store(cli, 0, &st)))
 		return r;
-	o.st = st;
-	r = store_case_get(st, id, &c, &err);
-	if (r < 0)
-		goto dberr;
-	if (r == 0) {
-		fprintf(stderr, "peakq: no case %lld\n", (long long)id);
-		ret = 1;
-		goto out;
-	}
 	if (raw) {
 		int64_t mid = 0;
 		char *data = NULL;
@@ -264,68 +354,27 @@ int cmd_show(struct cli *cli, int argc, char **argv)
 		if (r > 0)
 			fwrite(data, 1, len, stdout);
 		free(data);
+		if (!mid) {
+			fprintf(stderr, "peakq: no case %lld\n", (long long)id);
+			ret = 1;
+			goto out;
+		}
 		ret = 0;
 		goto out;
 	}
-	if (o.json) {
-		fputs("{\"case\":", stdout);
-		case_json(stdout, &c, now);
-		fputs(",\n  \"messages\":[", stdout);
-		o.first = 1;
-		if (store_case_messages(st, id, msg_json, &o, &err) < 0)
-			goto dberr;
-		fputs("],\n  \"outbox\":[", stdout);
-		o.first = 1;
-		if (store_case_outbox(st, id, out_json, &o, &err) < 0)
-			goto dberr;
-		fputs("],\n  \"events\":[", stdout);
-		o.first = 1;
-		if (store_case_events(st, id, ev_json, &o, &err) < 0)
-			goto dberr;
-		fputs("]}\n", stdout);
-		ret = 0;
+	r = cli_show_case(st, id, json, stdout, &err);
+	if (r < 0)
+		goto dberr;
+	if (r == 0) {
+		fprintf(stderr, "peakq: no case %lld\n", (long long)id);
+		ret = 1;
 		goto out;
 	}
-	{
-		char created[32], due[32];
-		cli_time(c.created_at, created, sizeof(created));
-		if (strcmp(c.status, "resolved") == 0)
-			snprintf(due, sizeof(due), "resolved");
-		else
-			cli_due(c.due_at, now, due, sizeof(due));
-		printf("Case #%lld  %s  %s%s  %s  (%s)\n", (long long)c.id,
-		       c.status, c.priority, c.escalated ? " ESCALATED" : "",
-		       c.category, due);
-		printf("Customer:  %s%s%s%s\n",
-		       c.customer_name ? c.customer_name : "",
-		       c.customer_name ? " <" : "",
-		       c.customer ? c.customer : "?",
-		       c.customer_name ? ">" : "");
-		printf("Order:     %s\n", c.order_id ? c.order_id : "-");
-		printf("Subject:   %s\n", c.subject ? c.subject : "");
-		printf("Rule:      %s (template %s, SLA %dh)\n",
-		       c.rule ? c.rule : "-", c.tmpl ? c.tmpl : "-",
-		       c.sla_hours);
-		printf("Mailbox:   %s\n", c.mailbox ? c.mailbox : "-");
-		printf("Created:   %s\n", created);
-		printf("Assignee:  %s\n", c.assignee ? c.assignee : "-");
-		printf("Ack:       %s\n", c.ack_state ? c.ack_state : "-");
-		if (c.tags)
-			printf("Tags:      %s\n", c.tags);
-	}
-	if (store_case_messages(st, id, msg_text, &o, &err) < 0 ||
-	    store_case_outbox(st, id, out_text, &o, &err) < 0)
-		goto dberr;
-	printf("\n--- events ---\n");
-	if (store_case_events(st, id, ev_text, &o, &err) < 0)
-		goto dberr;
 	ret = 0;
 	goto out;
 dberr:
-	fprintf(stderr, "peakq: %s\n", err.msg);
-	ret = err.kind == XERR_TEMP ? EX_TEMPFAIL : EX_SOFTWARE;
+	ret = cli_store_error(&err);
 out:
-	store_case_release(&c);
 	store_close(&st);
 	return ret;
 }

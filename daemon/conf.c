@@ -72,6 +72,9 @@ void conf_free(struct conf **confp)
 	free(c->templates_dir);
 	free(c->default_lang);
 	free(c->subject_tag);
+	for (size_t i = 0; i < c->nescalate_to; i++)
+		free(c->escalate_to[i]);
+	free(c->escalate_to);
 	free(c->notices_file);
 	free(c->smtp.url);
 	free(c->smtp.host);
@@ -577,22 +580,48 @@ static int load_acks(const struct yml_doc *doc, const struct yml_node *m,
 	return 0;
 }
 
+/* escalate_to: one address or a list; "Name <addr>" or addr. */
+static int load_escalate_to(const struct yml_doc *doc, const struct yml_node *v,
+			    struct conf *c, struct xerr *err)
+{
+	const struct yml_node *one = v;
+	size_t n = v->type == YML_SEQ ? v->n : 1;
+
+	if (v->type != YML_SEQ &&
+	    yml_expect(doc, v, YML_SCALAR, "escalate_to", err) < 0)
+		return -1;
+	if (n > 50)
+		return yml_error(doc, v, err,
+				 "escalate_to: at most 50 "
+				 "addresses");
+	c->escalate_to = xcalloc(n ? n : 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		char *s = NULL, *name = NULL;
+		if (v->type == YML_SEQ)
+			one = v->items[i];
+		if (yml_str(doc, one, "escalate_to", 0, &s, err) < 0)
+			return -1;
+		int r = parse_from(s, &c->escalate_to[i], &name);
+		free(s);
+		free(name);
+		if (r < 0)
+			return yml_error(doc, one, err,
+					 "escalate_to: not an e-mail address");
+		c->nescalate_to++;
+	}
+	return 0;
+}
+
 static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
-	static const char *const keys[] = {"team_name",
-					   "store",
-					   "rules_dir",
-					   "templates_dir",
-					   "poll_interval",
-					   "max_message_size",
-					   "default_lang",
-					   "subject_tag",
-					   "accounts",
-					   "smtp",
-					   "acks",
-					   "notices",
-					   NULL};
+	static const char *const keys[] = {"team_name",	    "store",
+					   "rules_dir",	    "templates_dir",
+					   "poll_interval", "max_message_size",
+					   "default_lang",  "subject_tag",
+					   "accounts",	    "smtp",
+					   "acks",	    "notices",
+					   "escalate_to",   NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -655,6 +684,9 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 		return -1;
 	if ((v = yml_get(root, "notices")) &&
 	    yml_str(doc, v, "notices", 0, &c->notices_file, err) < 0)
+		return -1;
+	if ((v = yml_get(root, "escalate_to")) &&
+	    load_escalate_to(doc, v, c, err) < 0)
 		return -1;
 
 	if (!(v = yml_get(root, "accounts")))

@@ -69,6 +69,8 @@ struct conf {
 		long long give_up;     /* temp failures for this long: failed */
 	} acks;
 	char *notices_file; /* NULL: none */
+	char **escalate_to; /* supervisors' addr-specs, told of escalations */
+	size_t nescalate_to;
 };
 
 /* Load and validate path. Relative paths inside the file are taken relative

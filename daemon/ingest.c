@@ -15,6 +15,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "match.h"
+#include "notify.h"
 #include "quote.h"
 #include "tls.h"
 
@@ -303,6 +304,28 @@ int ingest_render_ack(const struct ingest_ctx *ctx,
 	return r;
 }
 
+/* A rule escalated case_id: record why and tell the supervisors
+ * (escalate_to). On a follow-up the store recorded the event already. */
+static int escalated(struct ingest_ctx *ctx, int64_t case_id, const char *rule,
+		     const char *when, int64_t now, struct xerr *err)
+{
+	char *reason = xasprintf("by rule %s%s", rule ? rule : "?", when);
+	int n = 0, r = 0;
+
+	if (!*when)
+		r = store_event_add(ctx->store, case_id, now, ACTOR,
+				    "escalated", reason, err);
+	if (r == 0)
+		r = notify_escalation(ctx->store, ctx->conf, case_id, reason,
+				      ACTOR, now, &n, err);
+	if (r == 0 && n)
+		log_info("ingest: case %lld escalated %s; %d supervisor(s) "
+			 "told",
+			 (long long)case_id, reason, n);
+	free(reason);
+	return r;
+}
+
 /* Create the acknowledgement row for a new case: rendered and pending, or
  * suppressed with its reason. */
 static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
@@ -537,6 +560,9 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 			goto out;
 		if (queue_ack(ctx, case_id, &d, received, now, &ack, err) < 0)
 			goto out;
+		if (d.verdict.escalate &&
+		    escalated(ctx, case_id, d.verdict.rule, "", now, err) < 0)
+			goto out;
 		ctx->counts.cases++;
 		log_info("ingest: case %lld created account=%s mailbox=%s "
 			 "uid=%u category=%s ack=%s",
@@ -554,6 +580,9 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 				     d.verdict.escalate, now, ACTOR, &raised,
 				     err) < 0)
 			goto out;
+		if ((raised & 2) && escalated(ctx, case_id, d.verdict.rule,
+					      ", on a follow-up", now, err) < 0)
+			goto out;
 		free(detail);
 		detail = xasprintf("uid=%u via=%s", im->uid, how);
 		if (store_event_add(ctx->store, case_id, now, ACTOR,
@@ -562,7 +591,10 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 			goto out;
 		if (reopened &&
 		    store_event_add(ctx->store, case_id, now, ACTOR, "reopened",
-				    "customer wrote again", err) < 0)
+				    reopened == 1 ? "customer wrote again"
+						  : "customer wrote again "
+						    "(was pending)",
+				    err) < 0)
 			goto out;
 		if (dup)
 			ctx->counts.duplicates++;

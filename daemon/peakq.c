@@ -16,11 +16,30 @@ static void usage(FILE *f)
 		"\n"
 		"Work the peakq support queue.\n"
 		"\n"
-		"Commands:\n"
-		"  list [--json] [--all] [--status S]   the queue, most urgent "
+		"Work the queue (the actor is $PEAKQ_AGENT or your login "
+		"name):\n"
+		"  list [--json|--csv] [FILTERS]        the queue, most urgent "
 		"first\n"
+		"  next [--category C]                  claim the most urgent "
+		"unclaimed case\n"
 		"  show [--json] [--raw] N              one case: messages, "
-		"acknowledgement, events\n"
+		"notes, events\n"
+		"  claim [--force] N                    take case N\n"
+		"  assign [--force] N AGENT             give case N to AGENT\n"
+		"  release N                            give case N back to "
+		"the queue\n"
+		"  note N [TEXT]                        a shared note (TEXT, "
+		"stdin or $EDITOR)\n"
+		"  status N open|pending|resolved       set the status "
+		"(--note TEXT)\n"
+		"  resolve N, reopen N                  the same, shorter\n"
+		"  escalate N --reason TEXT             to the supervisors "
+		"(list --escalated)\n"
+		"  tag N +TAG -TAG, priority N P        tags and priority\n"
+		"  search [--json] TEXT                 messages, notes, "
+		"order ids, addresses\n"
+		"\n"
+		"Check and test (no store needed):\n"
 		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
 		"classification\n"
 		"  rules check [DIR]                    validate the rules\n"
@@ -97,6 +116,10 @@ int main(int argc, char **argv)
 		r = cmd_outbox(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "templates") == 0)
 		r = cmd_templates(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "search") == 0)
+		r = cmd_search(&cli, argc - i, argv + i);
+	else if ((r = cmd_work(&cli, argc - i, argv + i)) >= 0)
+		;
 	else if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		r = 0;

@@ -3,16 +3,21 @@
  * Callers own transactions (store_begin/commit); nothing here logs. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "match.h"
 #include "store.h"
+#include "text.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -149,6 +154,19 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_rcpt ON outbox(rcpt COLLATE NOCASE, created_at);"
     "CREATE INDEX cases_customer_order ON cases(customer COLLATE NOCASE,"
     " order_id, created_at);",
+    /* 4: full-text search over messages (rowid 2*id) and notes (rowid
+     * 2*id+1), contentless: the text stays in message and note. Text goes
+     * through peakq_fts() (normalised, each CJK character a token), so
+     * Chinese words are found as phrases of characters. Agents' views. */
+    "CREATE VIRTUAL TABLE search USING fts5(who, subject, body,"
+    " content='', tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO search(rowid, who, subject, body) SELECT 2 * id,"
+    " peakq_fts(coalesce(from_addr, '') || ' ' || coalesce(from_name, '')),"
+    " peakq_fts(subject), peakq_fts(text) FROM message;"
+    "INSERT INTO search(rowid, who, subject, body) SELECT 2 * id + 1,"
+    " peakq_fts(author), NULL, peakq_fts(body) FROM note;"
+    "CREATE INDEX cases_order ON cases(order_id);"
+    "CREATE INDEX cases_assignee ON cases(assignee, status);",
 };
 
 enum stmt_id {
@@ -194,10 +212,46 @@ enum stmt_id {
 	S_OUTBOX_GET,
 	S_OUTBOX_REQUEUE,
 	S_OUTBOX_CLAIM,
+	S_CASE_STATE,
+	S_CASE_ASSIGN,
+	S_CASE_STATUS,
+	S_CASE_ESCALATE,
+	S_CASE_SET_PRIO,
+	S_CASE_SET_TAGS,
+	S_NOTE_ADD,
+	S_CASE_NOTES,
+	S_FTS_ADD,
 	S_COUNT_MAX,
 };
 
 static const char *const stmt_sql[S_COUNT_MAX] = {
+    [S_CASE_STATE] = "SELECT status, assignee, priority, escalated, tags"
+		     " FROM cases WHERE id = ?1",
+    [S_CASE_ASSIGN] = "UPDATE cases SET assignee = ?2, status = CASE WHEN"
+		      " ?2 IS NOT NULL AND status = 'new' THEN 'open' ELSE"
+		      " status END, updated_at = ?3 WHERE id = ?1",
+    /* ?3: who takes the case if nobody has it (NULL: nobody). Reopening
+     * an unclaimed case makes it new again. The first answer (pending or
+     * resolved) is the first human reply. */
+    [S_CASE_STATUS] = "UPDATE cases SET status = CASE WHEN ?2 = 'open' AND"
+		      " coalesce(assignee, ?3) IS NULL THEN 'new' ELSE ?2 END,"
+		      " assignee = coalesce(assignee, ?3), resolved_at = CASE"
+		      " WHEN ?2 = 'resolved' THEN ?4 END, first_reply_at ="
+		      " CASE WHEN ?2 IN ('pending','resolved') THEN"
+		      " coalesce(first_reply_at, ?4) ELSE first_reply_at END,"
+		      " updated_at = ?4 WHERE id = ?1",
+    [S_CASE_ESCALATE] = "UPDATE cases SET escalated = ?2, updated_at = ?3"
+			" WHERE id = ?1",
+    [S_CASE_SET_PRIO] = "UPDATE cases SET priority = ?2, updated_at = ?3"
+			" WHERE id = ?1",
+    [S_CASE_SET_TAGS] = "UPDATE cases SET tags = ?2, updated_at = ?3"
+			" WHERE id = ?1",
+    [S_NOTE_ADD] = "INSERT INTO note(case_id, at, author, body)"
+		   " VALUES(?1, ?2, ?3, ?4) RETURNING id",
+    [S_CASE_NOTES] = "SELECT id, at, author, body FROM note WHERE case_id"
+		     " = ?1 ORDER BY at, id",
+    [S_FTS_ADD] = "INSERT INTO search(rowid, who, subject, body)"
+		  " VALUES(?1, peakq_fts(?2), peakq_fts(?3), peakq_fts(?4))",
     [S_ACKS_TO] = "SELECT count(*) FROM outbox WHERE rcpt = ?1 COLLATE NOCASE"
 		  " AND created_at >= ?2 AND kind = 'ack' AND state IN"
 		  " ('pending','sending','sent','temp_fail','uncertain')",
@@ -209,7 +263,7 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 			" updated_at = ?4 WHERE id = ?1",
     [S_OUTBOX_STALE] = "SELECT o.id FROM outbox o JOIN cases c ON c.id ="
 		       " o.case_id WHERE o.state IN ('pending','temp_fail')"
-		       " AND c.created_at < ?1",
+		       " AND o.kind = 'ack' AND c.created_at < ?1",
     [S_OUTBOX_LIST] = "SELECT id, kind, rcpt, message_id, state, reason,"
 		      " last_error, attempts, created_at, next_at, sent_at,"
 		      " NULL, case_id FROM outbox WHERE ?1 OR state IN"
@@ -303,7 +357,10 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 		   " (SELECT state FROM outbox o WHERE o.case_id = c.id AND"
 		   "  o.kind = 'ack' ORDER BY o.id LIMIT 1),"
 		   " (SELECT count(*) FROM message m WHERE m.case_id = c.id),"
-		   " c.tags"
+		   " c.tags,"
+		   " (SELECT detail FROM event e WHERE e.case_id = c.id AND"
+		   "  e.kind = 'escalated' ORDER BY e.id DESC LIMIT 1),"
+		   " (SELECT count(*) FROM note n WHERE n.case_id = c.id)"
 		   " FROM cases c LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
 		   " WHERE c.id = ?1",
     [S_CASE_MESSAGES] =
@@ -363,6 +420,11 @@ static enum xerr_kind kind_of(int rc)
 static int db_error(struct store *st, int rc, const char *what,
 		    struct xerr *err)
 {
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return xerr_set(err, XERR_TEMP,
+				"store: %s: another process kept the queue "
+				"locked for more than %d s",
+				what, BUSY_TIMEOUT_MS / 1000);
 	return xerr_set(err, kind_of(rc), "store: %s: %s", what,
 			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 }
@@ -372,6 +434,10 @@ static int exec(struct store *st, const char *sql, struct xerr *err)
 	char *msg = NULL;
 	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 
+	if ((rc & 0xff) == SQLITE_BUSY) {
+		sqlite3_free(msg);
+		return db_error(st, rc, sql, err);
+	}
 	if (rc != SQLITE_OK) {
 		xerr_set(err, kind_of(rc), "store: %s",
 			 msg ? msg : sqlite3_errstr(rc));
@@ -477,6 +543,50 @@ static int step_int(struct store *st, sqlite3_stmt *s, const char *what,
 	}
 	sqlite3_reset(s);
 	return ret;
+}
+
+static int fts_add(struct store *st, int64_t rowid, const char *who,
+		   const char *subject, const char *body, struct xerr *err);
+
+void store_fts_text(const char *s, size_t n, struct buf *out)
+{
+	struct buf norm;
+	size_t i = 0;
+
+	buf_init(&norm, 3 * n + 16);
+	if (match_normalize(s, n, &norm) < 0)
+		buf_reset(&norm); /* cannot happen: norm holds 3n */
+	while (i < norm.len) {
+		unsigned cp;
+		size_t k = text_utf8_decode(norm.data + i, norm.len - i, &cp);
+		int sep = cp >= 0x2e80 && !match_is_word_cp(cp);
+		if (k == 0)
+			k = 1;
+		if ((sep && buf_addc(out, ' ') < 0) ||
+		    buf_add(out, norm.data + i, k) < 0 ||
+		    (sep && buf_addc(out, ' ') < 0))
+			break;
+		i += k;
+	}
+	buf_release(&norm);
+}
+
+/* SQL peakq_fts(text): store_fts_text() for the search index. */
+static void sql_fts(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *t = (const char *)sqlite3_value_text(argv[0]);
+	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+	struct buf out;
+
+	(void)argc;
+	if (!t) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	buf_init(&out, 6 * n + 16);
+	store_fts_text(t, n, &out);
+	sqlite3_result_text(ctx, buf_str(&out), (int)out.len, SQLITE_TRANSIENT);
+	buf_release(&out);
 }
 
 static int migrate(struct store *st, int readonly, struct xerr *err)
@@ -606,6 +716,14 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 	}
 	if (exec(st, "PRAGMA synchronous = FULL", err) < 0)
 		goto out;
+	rc = sqlite3_create_function(st->db, "peakq_fts", 1,
+				     SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+					 SQLITE_INNOCUOUS,
+				     NULL, sql_fts, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, "register peakq_fts", err);
+		goto out;
+	}
 	if (migrate(st, readonly, err) < 0)
 		goto out;
 	if (load_instance(st, err) < 0)
@@ -850,7 +968,9 @@ int store_case_followup(struct store *st, int64_t case_id, int64_t at,
 					(long long)case_id);
 		return db_error(st, rc, "read case", err);
 	}
-	resolved = strcmp(col_str(s, 0), "resolved") == 0;
+	resolved = strcmp(col_str(s, 0), "resolved") == 0  ? 1
+		   : strcmp(col_str(s, 0), "pending") == 0 ? 2
+							   : 0;
 	sqlite3_reset(s);
 	if (!(s = stmt(st, resolved ? S_CASE_REOPEN : S_CASE_TOUCH, err)))
 		return -1;
@@ -864,6 +984,7 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 			 int64_t *id_r, struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_MESSAGE_INSERT, err);
+	int64_t mid = 0;
 	int ret;
 
 	if (!s)
@@ -890,9 +1011,19 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 	sqlite3_bind_int64(s, 19, (int64_t)m->raw_len);
 	bind_text(s, 20, m->body_hash);
 	bind_text(s, 21, m->parse_error);
-	ret = step_int(st, s, "insert message", id_r, err);
+	ret = step_int(st, s, "insert message", &mid, err);
+	if (id_r)
+		*id_r = mid;
 	/* The raw blob was bound STATIC: drop the reference now. */
 	sqlite3_clear_bindings(s);
+	if (ret == 1) {
+		char *who = xasprintf("%s %s", m->from_addr ? m->from_addr : "",
+				      m->from_name ? m->from_name : "");
+		int r = fts_add(st, 2 * mid, who, m->subject, m->text, err);
+		free(who);
+		if (r < 0)
+			return -1;
+	}
 	return ret;
 }
 
@@ -1168,6 +1299,7 @@ void store_case_release(struct store_case *c)
 	free(c->mailbox);
 	free(c->ack_state);
 	free(c->tags);
+	free(c->escalation);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1198,6 +1330,8 @@ static void read_case(sqlite3_stmt *s, struct store_case *c)
 	c->ack_state = col_dup(s, 21);
 	c->nmessages = sqlite3_column_int(s, 22);
 	c->tags = col_dup(s, 23);
+	c->escalation = col_dup(s, 24);
+	c->nnotes = sqlite3_column_int(s, 25);
 }
 
 int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
@@ -1215,8 +1349,21 @@ int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 
 	snprintf(sql, sizeof(sql),
 		 "%.*s WHERE (?1 IS NULL OR c.status = ?1) AND (?2 OR"
-		 " c.status != 'resolved') ORDER BY c.escalated DESC,"
-		 " (c.due_at < ?3 AND c.status != 'resolved') DESC,"
+		 " c.status != 'resolved')"
+		 " AND (?5 IS NULL OR c.category = ?5)"
+		 " AND (?6 IS NULL OR c.priority = ?6)"
+		 " AND (?7 IS NULL OR c.assignee = ?7)"
+		 " AND (NOT ?8 OR c.assignee IS NULL)"
+		 " AND (NOT ?9 OR (c.due_at < ?3 AND c.status IN"
+		 "  ('new','open')))"
+		 " AND (?10 IS NULL OR c.due_at <= ?10)"
+		 " AND (?11 IS NULL OR mb.account = ?11 OR"
+		 "  mb.account || '/' || mb.name = ?11)"
+		 " AND (?12 IS NULL OR c.created_at >= ?12)"
+		 " AND (NOT ?13 OR c.escalated)"
+		 " AND (NOT ?14 OR c.status IN ('new','open'))"
+		 " ORDER BY c.escalated DESC,"
+		 " (c.due_at < ?3 AND c.status IN ('new','open')) DESC,"
 		 " CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1"
 		 " WHEN 'normal' THEN 2 ELSE 3 END, c.due_at, c.id LIMIT ?4",
 		 (int)(where - base), base);
@@ -1227,6 +1374,16 @@ int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 	sqlite3_bind_int(s, 2, f->all || f->status);
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, f->limit ? (int64_t)f->limit : -1);
+	bind_text(s, 5, f->category);
+	bind_text(s, 6, f->priority);
+	bind_text(s, 7, f->assignee);
+	sqlite3_bind_int(s, 8, f->unassigned);
+	sqlite3_bind_int(s, 9, f->overdue);
+	bind_opt_int(s, 10, f->due_before);
+	bind_text(s, 11, f->mailbox);
+	bind_opt_int(s, 12, f->since);
+	sqlite3_bind_int(s, 13, f->escalated);
+	sqlite3_bind_int(s, 14, f->workable);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int stop;
 		read_case(s, &c);
@@ -1530,7 +1687,7 @@ int store_case_raise(struct store *st, int64_t case_id, const char *priority,
 	if (esc && store_event_add(st, case_id, at, actor, "escalated",
 				   "by rule, on a follow-up", err) < 0)
 		goto out;
-	*changed_r = 1;
+	*changed_r = (raise ? 1 : 0) | (esc ? 2 : 0);
 	ret = 0;
 out:
 	free(old);
@@ -1618,4 +1775,593 @@ int store_counts(struct store *st, struct store_counts *c_r, struct xerr *err)
 	c_r->parse_errors = sqlite3_column_int64(s, 7);
 	sqlite3_reset(s);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- agents */
+
+void store_act_result_release(struct store_act_result *r)
+{
+	free(r->owner);
+	free(r->before);
+	memset(r, 0, sizeof(*r));
+}
+
+struct case_state {
+	char *status, *assignee, *priority, *tags;
+	int escalated;
+};
+
+static void case_state_release(struct case_state *cs)
+{
+	free(cs->status);
+	free(cs->assignee);
+	free(cs->priority);
+	free(cs->tags);
+	memset(cs, 0, sizeof(*cs));
+}
+
+/* Read the case's state for a change: 1, 0 (r->act = NO_CASE), -1. */
+static int case_state_get(struct store *st, int64_t id, struct case_state *cs,
+			  struct store_act_result *r, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_STATE, err);
+	int rc;
+
+	memset(cs, 0, sizeof(*cs));
+	memset(r, 0, sizeof(*r));
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	if ((rc = step_row(st, s, "read case", err)) <= 0) {
+		r->act = STORE_ACT_NO_CASE;
+		return rc;
+	}
+	cs->status = col_dup(s, 0);
+	cs->assignee = col_dup(s, 1);
+	cs->priority = col_dup(s, 2);
+	cs->escalated = sqlite3_column_int(s, 3);
+	cs->tags = col_dup(s, 4);
+	sqlite3_reset(s);
+	r->owner = cs->assignee ? xstrdup(cs->assignee) : NULL;
+	return 1;
+}
+
+static int case_event(struct store *st, int64_t id, int64_t at,
+		      const char *actor, const char *kind, struct xerr *err,
+		      const char *fmt, ...) PRINTF_LIKE(7, 8);
+static int case_event(struct store *st, int64_t id, int64_t at,
+		      const char *actor, const char *kind, struct xerr *err,
+		      const char *fmt, ...)
+{
+	char *detail = NULL;
+	va_list ap;
+	int r;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		detail = xvasprintf(fmt, ap);
+		va_end(ap);
+	}
+	r = store_event_add(st, id, at, actor, kind, detail, err);
+	free(detail);
+	return r;
+}
+
+int store_case_claim(struct store *st, int64_t id, const char *agent,
+		     const char *actor, int force, int64_t at,
+		     struct store_act_result *r, struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	if (strcmp(cs.status, "resolved") == 0) {
+		r->act = STORE_ACT_RESOLVED;
+		ret = 0;
+		goto out;
+	}
+	if (cs.assignee && strcmp(cs.assignee, agent) == 0) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	if (cs.assignee && !force) {
+		r->act = STORE_ACT_TAKEN;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_ASSIGN, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, agent);
+	sqlite3_bind_int64(s, 3, at);
+	if (step_done(st, s, "assign case", err) < 0)
+		goto out;
+	if (strcmp(agent, actor) == 0)
+		rc = cs.assignee
+			 ? case_event(st, id, at, actor, "claimed", err,
+				      "taken over from %s", cs.assignee)
+			 : case_event(st, id, at, actor, "claimed", err, NULL);
+	else
+		rc = cs.assignee
+			 ? case_event(st, id, at, actor, "assigned", err,
+				      "to %s (from %s)", agent, cs.assignee)
+			 : case_event(st, id, at, actor, "assigned", err,
+				      "to %s", agent);
+	if (rc < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	r->before = xstrdup(cs.status);
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+int store_case_unassign(struct store *st, int64_t id, const char *actor,
+			int force, int64_t at, struct store_act_result *r,
+			struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1, mine;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	if (!cs.assignee) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	mine = strcmp(cs.assignee, actor) == 0;
+	if (!mine && !force) {
+		r->act = STORE_ACT_TAKEN;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_ASSIGN, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_null(s, 2);
+	sqlite3_bind_int64(s, 3, at);
+	if (step_done(st, s, "release case", err) < 0)
+		goto out;
+	if ((mine ? case_event(st, id, at, actor, "released", err, NULL)
+		  : case_event(st, id, at, actor, "released", err,
+			       "taken from %s", cs.assignee)) < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+static int next_cb(const struct store_case *c, void *ctx)
+{
+	*(int64_t *)ctx = c->id;
+	return 1;
+}
+
+int store_case_next(struct store *st, const struct store_filter *f,
+		    const char *actor, int64_t at, int64_t *id_r,
+		    struct xerr *err)
+{
+	struct store_filter g = *f;
+	struct store_act_result r;
+	int64_t id = 0;
+
+	g.unassigned = 1;
+	g.workable = 1;
+	g.limit = 1;
+	if (store_case_list(st, &g, at, next_cb, &id, err) < 0)
+		return -1;
+	if (!id)
+		return 0;
+	if (store_case_claim(st, id, actor, actor, 0, at, &r, err) < 0)
+		return -1;
+	int ok = r.act == STORE_ACT_DONE;
+	store_act_result_release(&r);
+	if (!ok) /* cannot happen inside one write transaction */
+		return xerr_set(err, XERR_BUG,
+				"store: case %lld changed while claiming",
+				(long long)id);
+	*id_r = id;
+	return 1;
+}
+
+int store_case_set_status(struct store *st, int64_t id, const char *status,
+			  int reopen, const char *actor, int force, int64_t at,
+			  struct store_act_result *r, struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	if (cs.assignee && strcmp(cs.assignee, actor) != 0 && !force) {
+		r->act = STORE_ACT_TAKEN;
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(cs.status, status) == 0 ||
+	    (strcmp(status, "open") == 0 && strcmp(cs.status, "new") == 0 &&
+	     reopen)) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_STATUS, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, status);
+	bind_text(s, 3, reopen ? NULL : actor);
+	sqlite3_bind_int64(s, 4, at);
+	if (step_done(st, s, "change status", err) < 0)
+		goto out;
+	if (cs.assignee && strcmp(cs.assignee, actor) != 0)
+		rc = case_event(st, id, at, actor, "status", err,
+				"%s -> %s (case of %s)", cs.status, status,
+				cs.assignee);
+	else
+		rc = case_event(st, id, at, actor, "status", err, "%s -> %s",
+				cs.status, status);
+	if (rc < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	r->before = xstrdup(cs.status);
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+int store_case_escalate(struct store *st, int64_t id, const char *reason,
+			const char *actor, int64_t at,
+			struct store_act_result *r, struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	if (!!cs.escalated == !!reason) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_ESCALATE, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, reason != NULL);
+	sqlite3_bind_int64(s, 3, at);
+	if (step_done(st, s, "escalate case", err) < 0)
+		goto out;
+	if ((reason
+		 ? case_event(st, id, at, actor, "escalated", err, "%s", reason)
+		 : case_event(st, id, at, actor, "deescalated", err, NULL)) < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+int store_case_set_priority(struct store *st, int64_t id, const char *priority,
+			    const char *actor, int64_t at,
+			    struct store_act_result *r, struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	r->before = xstrdup(cs.priority);
+	if (strcmp(cs.priority, priority) == 0) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_SET_PRIO, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, priority);
+	sqlite3_bind_int64(s, 3, at);
+	if (step_done(st, s, "change priority", err) < 0)
+		goto out;
+	if (case_event(st, id, at, actor, "priority", err, "%s -> %s",
+		       cs.priority, priority) < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+/* Is word (len n) one of the space-separated words of list? */
+static int has_word(const char *list, const char *word, size_t n)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		size_t k = strcspn(p, " ");
+		if (k == n && memcmp(p, word, n) == 0)
+			return 1;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+int store_case_tag(struct store *st, int64_t id, const char *add,
+		   const char *remove, const char *actor, int64_t at,
+		   struct store_act_result *r, struct xerr *err)
+{
+	struct case_state cs;
+	struct buf tags, added, removed;
+	sqlite3_stmt *s;
+	const char *p;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	buf_init(&tags, 1 << 16);
+	buf_init(&added, 1 << 16);
+	buf_init(&removed, 1 << 16);
+	/* Keep the order: old tags not removed, then new ones. */
+	for (p = cs.tags; p && *p;) {
+		size_t k = strcspn(p, " ");
+		if (k && !has_word(remove, p, k)) {
+			if ((tags.len && buf_addc(&tags, ' ') < 0) ||
+			    buf_add(&tags, p, k) < 0)
+				goto full;
+		} else if (k) {
+			if ((removed.len && buf_addc(&removed, ' ') < 0) ||
+			    buf_addc(&removed, '-') < 0 ||
+			    buf_add(&removed, p, k) < 0)
+				goto full;
+		}
+		p += k;
+		p += strspn(p, " ");
+	}
+	for (p = add; p && *p;) {
+		size_t k = strcspn(p, " ");
+		if (k && !has_word(buf_str(&tags), p, k)) {
+			if ((tags.len && buf_addc(&tags, ' ') < 0) ||
+			    buf_add(&tags, p, k) < 0 ||
+			    (added.len && buf_addc(&added, ' ') < 0) ||
+			    buf_addc(&added, '+') < 0 ||
+			    buf_add(&added, p, k) < 0)
+				goto full;
+		}
+		p += k;
+		p += strspn(p, " ");
+	}
+	r->before = xstrdup(cs.tags ? cs.tags : "");
+	if (!added.len && !removed.len) {
+		r->act = STORE_ACT_UNCHANGED;
+		ret = 0;
+		goto out;
+	}
+	if (!(s = stmt(st, S_CASE_SET_TAGS, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, tags.len ? buf_str(&tags) : NULL);
+	sqlite3_bind_int64(s, 3, at);
+	if (step_done(st, s, "change tags", err) < 0)
+		goto out;
+	if (case_event(st, id, at, actor, "tags", err, "%s%s%s",
+		       buf_str(&added), added.len && removed.len ? " " : "",
+		       buf_str(&removed)) < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	ret = 0;
+	goto out;
+full:
+	xerr_set(err, XERR_CONFIG, "store: too many tags on case %lld",
+		 (long long)id);
+out:
+	buf_release(&tags);
+	buf_release(&added);
+	buf_release(&removed);
+	case_state_release(&cs);
+	return ret;
+}
+
+static int fts_add(struct store *st, int64_t rowid, const char *who,
+		   const char *subject, const char *body, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_FTS_ADD, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, rowid);
+	bind_text(s, 2, who);
+	bind_text(s, 3, subject);
+	bind_text(s, 4, body);
+	return step_done(st, s, "index for search", err);
+}
+
+int store_note_add(struct store *st, int64_t id, const char *author,
+		   const char *body, int64_t at, struct store_act_result *r,
+		   struct xerr *err)
+{
+	struct case_state cs;
+	sqlite3_stmt *s;
+	int rc, ret = -1;
+
+	if ((rc = case_state_get(st, id, &cs, r, err)) <= 0)
+		return rc;
+	if (!(s = stmt(st, S_NOTE_ADD, err)))
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, at);
+	bind_text(s, 3, author);
+	bind_text(s, 4, body);
+	if (step_int(st, s, "add note", &r->id, err) <= 0) {
+		if (!err->msg[0])
+			xerr_set(err, XERR_BUG, "store: note not added");
+		goto out;
+	}
+	if (fts_add(st, 2 * r->id + 1, author, NULL, body, err) < 0 ||
+	    case_event(st, id, at, author, "note", err, "note %lld",
+		       (long long)r->id) < 0)
+		goto out;
+	r->act = STORE_ACT_DONE;
+	ret = 0;
+out:
+	case_state_release(&cs);
+	return ret;
+}
+
+int store_case_notes(struct store *st, int64_t case_id,
+		     int (*cb)(const struct store_note_row *n, void *ctx),
+		     void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = stmt(st, S_CASE_NOTES, err);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, case_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_note_row n = {
+		    .id = sqlite3_column_int64(s, 0),
+		    .at = sqlite3_column_int64(s, 1),
+		    .author = col_str(s, 2),
+		    .body = col_str(s, 3),
+		};
+		if (cb(&n, ctx))
+			break;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, "read notes", err);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- search */
+
+/* query -> an FTS5 expression: each word a quoted phrase of its tokens
+ * (so CJK words match as runs of characters), all words required. */
+static void fts_query(const char *query, struct buf *q)
+{
+	const char *p = query;
+
+	while (*p) {
+		size_t k;
+		struct buf w;
+		p += strspn(p, " \t\r\n");
+		k = strcspn(p, " \t\r\n");
+		if (!k)
+			break;
+		buf_init(&w, 6 * k + 16);
+		store_fts_text(p, k, &w);
+		/* Keep what the tokenizer keeps; quote the rest away. */
+		int any = 0;
+		for (size_t i = 0; i < w.len; i++)
+			if ((unsigned char)w.data[i] >= 0x80 ||
+			    isalnum((unsigned char)w.data[i]))
+				any = 1;
+		if (any) {
+			if (q->len && buf_addc(q, ' ') < 0)
+				break;
+			if (buf_addc(q, '"') < 0)
+				break;
+			for (size_t i = 0; i < w.len; i++)
+				if ((w.data[i] == '"' &&
+				     buf_addc(q, '"') < 0) ||
+				    buf_addc(q, w.data[i]) < 0)
+					break;
+			if (buf_addc(q, '"') < 0)
+				break;
+		}
+		buf_release(&w);
+		p += k;
+	}
+}
+
+int store_search(struct store *st, const char *query, size_t limit,
+		 int (*cb)(const struct store_case *c,
+			   const struct store_hit *h, void *ctx),
+		 void *ctx, struct xerr *err)
+{
+	struct buf q;
+	sqlite3_stmt *s = NULL;
+	int64_t *seen = NULL;
+	size_t nseen = 0;
+	int rc, ret = -1;
+	char trimmed[320];
+
+	snprintf(trimmed, sizeof(trimmed), "%.*s",
+		 (int)strcspn(query + strspn(query, " \t"), " \t\r\n"),
+		 query + strspn(query, " \t"));
+	buf_init(&q, 6 * strlen(query) + 64);
+	fts_query(query, &q);
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "WITH hits AS (SELECT rowid AS r FROM search WHERE ?1 IS NOT NULL"
+	    " AND search MATCH ?1)"
+	    " SELECT m.case_id, 'message', m.received_at, m.text FROM hits"
+	    " JOIN message m ON m.id = hits.r / 2 WHERE hits.r % 2 = 0"
+	    " UNION ALL SELECT n.case_id, 'note', n.at, n.body FROM hits"
+	    " JOIN note n ON n.id = hits.r / 2 WHERE hits.r % 2 = 1"
+	    " UNION ALL SELECT id, 'order', created_at, NULL FROM cases"
+	    " WHERE order_id = ?2"
+	    " UNION ALL SELECT id, 'customer', created_at, NULL FROM cases"
+	    " WHERE customer = ?2 COLLATE NOCASE"
+	    " ORDER BY 3 DESC",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, "prepare search", err);
+		goto out;
+	}
+	if (q.len)
+		sqlite3_bind_text(s, 1, buf_str(&q), (int)q.len,
+				  SQLITE_TRANSIENT);
+	bind_text(s, 2, trimmed);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t case_id = sqlite3_column_int64(s, 0);
+		struct store_case c;
+		size_t i;
+		int r;
+		for (i = 0; i < nseen && seen[i] != case_id; i++)
+			;
+		if (i < nseen)
+			continue;
+		seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+		seen[nseen++] = case_id;
+		struct store_hit h = {
+		    .case_id = case_id,
+		    .where = col_str(s, 1),
+		    .at = sqlite3_column_int64(s, 2),
+		    .text = col_str(s, 3),
+		};
+		/* store_case_get uses another statement: s stays valid. */
+		if ((r = store_case_get(st, case_id, &c, err)) < 0)
+			goto out;
+		if (r == 0)
+			continue;
+		r = cb(&c, &h, ctx);
+		store_case_release(&c);
+		if (r || (limit && nseen >= limit))
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "search", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	buf_release(&q);
+	free(seen);
+	return ret;
 }

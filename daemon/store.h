@@ -85,7 +85,9 @@ struct store_case_new {
 };
 int store_case_insert(struct store *st, const struct store_case_new *c,
 		      int64_t *id_r, struct xerr *err) WARN_UNUSED;
-/* A customer wrote again on case_id at `at`: reopen it if resolved. */
+/* A customer wrote again on case_id at `at`: a resolved case is reopened
+ * (*reopened_r 1), a pending one (we answered, waiting for them) is open
+ * again (*reopened_r 2); new if nobody has it. */
 int store_case_followup(struct store *st, int64_t case_id, int64_t at,
 			int *reopened_r, struct xerr *err) WARN_UNUSED;
 
@@ -193,13 +195,23 @@ struct store_case {
 	char *mailbox;	 /* "account/name" */
 	char *ack_state; /* state of the ack outbox row, NULL if none */
 	int nmessages;
-	char *tags; /* space-separated, NULL when none */
+	char *tags;	  /* space-separated, NULL when none */
+	char *escalation; /* the latest escalation's reason, or NULL */
+	int nnotes;
 };
 void store_case_release(struct store_case *c);
 
 struct store_filter {
-	const char *status; /* NULL: all but resolved */
-	int all;	    /* include resolved */
+	const char *status;			    /* NULL: all but resolved */
+	int all;				    /* include resolved */
+	const char *category, *priority, *assignee; /* NULL: any */
+	const char *mailbox; /* "account" or "account/folder"; NULL: any */
+	int unassigned;	     /* nobody has claimed it */
+	int overdue;	     /* new or open, past due */
+	int escalated;
+	int workable;	    /* new or open (not pending on the customer) */
+	int64_t due_before; /* due at or before; 0: any */
+	int64_t since;	    /* created at or after; 0: any */
 	size_t limit;	    /* 0: no limit */
 };
 /* Cases in queue order (escalated, overdue, priority, due time). cb returns
@@ -253,8 +265,8 @@ int store_outbox_get(struct store *st, int64_t id,
  * another state or has no message, -1. */
 int store_outbox_requeue(struct store *st, int64_t id, int64_t at,
 			 const char *actor, struct xerr *err) WARN_UNUSED;
-/* Pending or temp_fail rows of cases received before received_before
- * become expired (reason why). *n_r counts them. */
+/* Pending or temp_fail acknowledgements of cases received before
+ * received_before become expired (reason why). *n_r counts them. */
 int store_outbox_expire(struct store *st, int64_t received_before, int64_t now,
 			const char *why, int *n_r,
 			struct xerr *err) WARN_UNUSED;
@@ -269,7 +281,8 @@ int store_case_by_sender_order(struct store *st, const char *customer,
 			       const char *order_id, int64_t since,
 			       int64_t *case_r, struct xerr *err) WARN_UNUSED;
 /* A follow-up may raise a case's priority (never lower it) and escalate it.
- * Events record both. *changed_r tells whether anything changed. */
+ * Events record both. *changed_r: 1 when the priority rose, | 2 when the
+ * case became escalated, 0 when nothing changed. */
 int store_case_raise(struct store *st, int64_t case_id, const char *priority,
 		     int escalate, int64_t at, const char *actor,
 		     int *changed_r, struct xerr *err) WARN_UNUSED;
@@ -281,6 +294,97 @@ struct store_event_row {
 int store_case_events(struct store *st, int64_t case_id,
 		      int (*cb)(const struct store_event_row *e, void *ctx),
 		      void *ctx, struct xerr *err) WARN_UNUSED;
+
+/* ---------------------------------------------------------------- agents
+ * Each runs inside the caller's store_begin()/store_commit() (BEGIN
+ * IMMEDIATE): the state check and the write are one atomic step, so two
+ * agents can never both claim a case. Every change adds an event by
+ * actor. Return 0 with *r filled, or -1. */
+enum store_act {
+	STORE_ACT_DONE,	     /* changed, event added */
+	STORE_ACT_UNCHANGED, /* already so; nothing written */
+	STORE_ACT_NO_CASE,   /* no such case */
+	STORE_ACT_TAKEN,     /* another agent has it: r->owner */
+	STORE_ACT_RESOLVED,  /* the case is resolved */
+};
+struct store_act_result {
+	enum store_act act;
+	char *owner;  /* the case's assignee before the change, or NULL */
+	char *before; /* the changed value before ("open", "normal", tags) */
+	int64_t id;   /* the note's id for store_note_add */
+};
+void store_act_result_release(struct store_act_result *r);
+
+/* Give case id to agent (the actor claims it when agent == actor). Refused
+ * (TAKEN) when another agent has it, unless force (logged as a
+ * take-over); RESOLVED for a resolved case. A new case becomes open. */
+int store_case_claim(struct store *st, int64_t id, const char *agent,
+		     const char *actor, int force, int64_t at,
+		     struct store_act_result *r, struct xerr *err) WARN_UNUSED;
+/* Unassign; only the assignee may, unless force. */
+int store_case_unassign(struct store *st, int64_t id, const char *actor,
+			int force, int64_t at, struct store_act_result *r,
+			struct xerr *err) WARN_UNUSED;
+/* Claim the first case of f's queue order (f should ask for unassigned,
+ * workable cases). 1 and *id_r, 0 when there is none, -1. */
+int store_case_next(struct store *st, const struct store_filter *f,
+		    const char *actor, int64_t at, int64_t *id_r,
+		    struct xerr *err) WARN_UNUSED;
+/* status: open, pending or resolved. Refused (TAKEN) on a case another
+ * agent has, unless force; an unclaimed case becomes the actor's, except
+ * when reopening (reopen: 1), which leaves it unclaimed and new. Pending
+ * or resolved the first time sets the case's first_reply_at. */
+int store_case_set_status(struct store *st, int64_t id, const char *status,
+			  int reopen, const char *actor, int force, int64_t at,
+			  struct store_act_result *r,
+			  struct xerr *err) WARN_UNUSED;
+/* Escalate with a reason (UNCHANGED when already escalated), or with
+ * reason NULL clear the escalation. */
+int store_case_escalate(struct store *st, int64_t id, const char *reason,
+			const char *actor, int64_t at,
+			struct store_act_result *r,
+			struct xerr *err) WARN_UNUSED;
+int store_case_set_priority(struct store *st, int64_t id, const char *priority,
+			    const char *actor, int64_t at,
+			    struct store_act_result *r,
+			    struct xerr *err) WARN_UNUSED;
+/* Add and remove tags (space-separated lists, either NULL). */
+int store_case_tag(struct store *st, int64_t id, const char *add,
+		   const char *remove, const char *actor, int64_t at,
+		   struct store_act_result *r, struct xerr *err) WARN_UNUSED;
+/* A shared note on the case (r->id is the note's id). */
+int store_note_add(struct store *st, int64_t id, const char *author,
+		   const char *body, int64_t at, struct store_act_result *r,
+		   struct xerr *err) WARN_UNUSED;
+
+struct store_note_row {
+	int64_t id, at;
+	const char *author, *body;
+};
+int store_case_notes(struct store *st, int64_t case_id,
+		     int (*cb)(const struct store_note_row *n, void *ctx),
+		     void *ctx, struct xerr *err) WARN_UNUSED;
+
+/* ---------------------------------------------------------------- search */
+struct buf;
+/* The search index's form of text: normalised like the rules' matcher
+ * (case, width, traditional -> simplified Chinese) with every CJK
+ * character a separate token. Appends to out. */
+void store_fts_text(const char *s, size_t n, struct buf *out);
+
+struct store_hit {
+	int64_t case_id;
+	const char *where; /* "message", "note", "order", "customer" */
+	int64_t at;
+	const char *text; /* the message's or note's text, or NULL */
+};
+/* Cases whose messages or notes contain every word of query (CJK words
+ * as phrases), or whose order id or customer address is query. Newest
+ * first, at most limit cases. */
+int store_search(struct store *st, const char *query, size_t limit,
+		 int (*cb)(const struct store_case *c,
+			   const struct store_hit *h, void *ctx),
+		 void *ctx, struct xerr *err) WARN_UNUSED;
 
 /* Counts for summaries and tests. */
 struct store_counts {

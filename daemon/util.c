@@ -137,6 +137,57 @@ int parse_ll(const char *s, long long min, long long max, long long *v_r)
 	return 0;
 }
 
+int parse_duration(const char *s, long long *v_r)
+{
+	long long total = 0;
+	int any = 0;
+
+	if (!s || !*s)
+		goto bad;
+	while (*s) {
+		char *end;
+		long long v, mult;
+		if (!isdigit((unsigned char)*s))
+			goto bad;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || v > 100LL * 365 * 86400)
+			goto bad;
+		switch (*end) {
+		case 'd':
+			mult = 86400;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 's':
+			mult = 1;
+			break;
+		case '\0':
+			if (any) /* "1h30" is ambiguous */
+				goto bad;
+			mult = 1;
+			end--;
+			break;
+		default:
+			goto bad;
+		}
+		total += v * mult;
+		if (total > 100LL * 365 * 86400)
+			goto bad;
+		s = end + 1;
+		any = 1;
+	}
+	*v_r = total;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
 int ascii_tolower(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;

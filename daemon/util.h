@@ -30,6 +30,9 @@ void fatal(int code, const char *fmt, ...) PRINTF_LIKE(2, 3) NORETURN;
 /* free(*p) and set *p to NULL. */
 void xfree(void *pp);
 
+/* "90", "90s", "30m", "2h", "1d", "1h30m" -> seconds (at most 100
+ * years). 0, or -1 with errno EINVAL. */
+int parse_duration(const char *s, long long *v_r) WARN_UNUSED;
 /* Parse a base-10 integer in [min, max]; the whole string must be used.
  * Returns 0, or -1 with errno set (EINVAL or ERANGE). */
 int parse_ll(const char *s, long long min, long long max,

@@ -158,3 +158,18 @@ outbox_field() { # CASE FIELD
 	"$PEAKQ" -c "$T/peakq.yaml" show --json "$1" | python3 -c \
 		'import json,sys; d=json.load(sys.stdin); print(d["outbox"][0][sys.argv[1]] if d["outbox"] else "-")' "$2"
 }
+
+# bash_complete WORDS...: what bash completion (contrib/bash-completion)
+# offers for the last word, sorted, on one line.
+bash_complete() {
+	PATH="$top_builddir:$PATH" bash -c '
+. /usr/share/bash-completion/bash_completion
+. "$1/contrib/bash-completion/peakq"
+shift
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+_peakq
+printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' sh "$top_srcdir" "$@"
+}

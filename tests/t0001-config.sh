@@ -38,6 +38,13 @@ sed 's/^      tls: implicit/      tls: none\n      insecure: true/' \
 "$PEAKQD" -n -c "$T/ok.yaml" >/dev/null 2>&1
 ok $? "tls: none with insecure: true is allowed"
 
+{ cat "$T/peakq.yaml"; echo "escalate_to: [sam@shop.example, not an address]"; } >"$T/bad.yaml"
+n=$(($(wc -l <"$T/peakq.yaml") + 1))
+expect_78 "a supervisor address that is not one" \
+	"$T/bad.yaml:$n:33: escalate_to: not an e-mail address"
+{ cat "$T/peakq.yaml"; echo "escalate_to: \"Sam <sam@shop.example>\""; } >"$T/bad.yaml"
+"$PEAKQD" -n -c "$T/bad.yaml" >/dev/null 2>&1
+is $? 0 "escalate_to: one address with a name is fine"
 printf 'accounts: [\n' >"$T/bad.yaml"
 expect_78 "broken YAML" "$T/bad.yaml:2:1: "
 

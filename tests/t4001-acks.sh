@@ -88,22 +88,17 @@ msg "$T/f3.eml" carol@example.net "thanks" "Thanks, got it, order 111-0000005-00
 $IMAPC "$ENV" append INBOX "$T/f3.eml" >/dev/null
 once f3
 is "$(field 5 priority)" urgent "a calmer follow-up never lowers it"
-# An agent resolves the case (directly in the store until the agents' CLI
-# has a command for it); the customer writes again: the case reopens, the
-# reopening is an event, and there is still only one acknowledgement.
-python3 - "$T/peakq.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE cases SET status = 'resolved', resolved_at = 1 WHERE id = 5")
-db.commit()
-PY
+# An agent resolves the case; the customer writes again: the case reopens
+# (open again for that agent), the reopening is an event, and there is
+# still only one acknowledgement.
+PEAKQ_AGENT=ann "$PEAKQ" -c "$T/peakq.yaml" resolve 5 >/dev/null
 is "$(field 5 status)" resolved "case 5 resolved"
 msg "$T/f4.eml" carol@example.net "Re: Late parcel" \
 	"Sorry, 111-0000005-0000005 is still not here after all."
 $IMAPC "$ENV" append INBOX "$T/f4.eml" >/dev/null
 once f4
-is "$(field 5 status) $(field 5 resolved_at)" "new -" \
-	"a follow-up reopens a resolved case"
+is "$(field 5 status) $(field 5 resolved_at) $(field 5 assignee)" \
+	"open - ann" "a follow-up reopens a resolved case, still ann's"
 "$PEAKQ" -c "$T/peakq.yaml" show --json 5 | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "store.h"
 #include "../tap.h"
 
@@ -38,6 +39,15 @@ static int64_t new_case(struct store *st, const char *prio, int sla, int64_t at,
 	return id;
 }
 
+static int hit_cb(const struct store_case *c, const struct store_hit *h,
+		  void *ctx)
+{
+	(void)c;
+	(void)h;
+	(*(int *)ctx)++;
+	return 0;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pq-store-XXXXXX", path[300];
@@ -59,8 +69,8 @@ int main(void)
 		diag("%s", err.msg);
 		return done_testing();
 	}
-	is_int(store_schema_version(st), 3,
-	       "schema version 3 (all migrations run)");
+	is_int(store_schema_version(st), 4,
+	       "schema version 4 (all migrations run)");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	   "store file is mode 0600");
 	ok(strlen(store_instance(st)) == 24, "instance token");
@@ -193,6 +203,96 @@ int main(void)
 	ok(store_case_followup(st, case3, 3000, &reopened, &err) == 0 &&
 	       !reopened,
 	   "follow-up on an open case does not reopen");
+
+	/* Agents: two handles (two processes' worth) on one store. */
+	struct store_act_result r = {0};
+	ok(store_open(path, 0, &st2, &err) == 0, "a second handle");
+	ok(store_begin(st, &err) == 0 &&
+	       store_case_claim(st, case1, "alice", "alice", 0, 6000, &r,
+				&err) == 0 &&
+	       r.act == STORE_ACT_DONE && store_commit(st, &err) == 0,
+	   "alice claims case 1");
+	store_act_result_release(&r);
+	ok(store_begin(st2, &err) == 0 &&
+	       store_case_claim(st2, case1, "bob", "bob", 0, 6001, &r, &err) ==
+		   0 &&
+	       r.act == STORE_ACT_TAKEN && r.owner &&
+	       strcmp(r.owner, "alice") == 0 && store_commit(st2, &err) == 0,
+	   "bob's claim on the other handle is refused, naming alice");
+	store_act_result_release(&r);
+	/* While alice holds the write lock, bob's BEGIN waits (busy timeout)
+	 * and then fails as temporary: nothing half-done. */
+	ok(store_begin(st, &err) == 0, "alice begins a write");
+	int64_t t0 = now_s();
+	ok(store_begin(st2, &err) == -1 && err.kind == XERR_TEMP &&
+	       strstr(err.msg, "locked for more than"),
+	   "bob's write waits for the busy timeout, then fails temporarily");
+	ok(now_s() - t0 >= 4, "after waiting about 5 s");
+	store_rollback(st);
+	int64_t got = 0;
+	struct store_filter nf = {0};
+	ok(store_begin(st2, &err) == 0 &&
+	       store_case_next(st2, &nf, "bob", 6002, &got, &err) == 1 &&
+	       got != case1 && store_commit(st2, &err) == 0,
+	   "bob's next skips alice's case");
+	ok(store_begin(st, &err) == 0 &&
+	       store_case_set_status(st, got, "pending", 0, "alice", 0, 6003,
+				     &r, &err) == 0 &&
+	       r.act == STORE_ACT_TAKEN && store_commit(st, &err) == 0,
+	   "alice cannot change bob's case without force");
+	store_act_result_release(&r);
+	ok(store_begin(st2, &err) == 0 &&
+	       store_case_set_status(st2, got, "pending", 0, "bob", 0, 6004, &r,
+				     &err) == 0 &&
+	       r.act == STORE_ACT_DONE && store_commit(st2, &err) == 0,
+	   "bob sets it pending");
+	store_act_result_release(&r);
+	ok(store_case_get(st, got, &c, &err) == 1 && c.first_reply_at == 6004 &&
+	       strcmp(c.status, "pending") == 0,
+	   "pending sets the first reply time");
+	store_case_release(&c);
+	ok(store_case_followup(st, got, 6005, &reopened, &err) == 0 &&
+	       reopened == 2 && store_case_get(st, got, &c, &err) == 1 &&
+	       strcmp(c.status, "open") == 0 && c.first_reply_at == 6004,
+	   "the customer writing back opens a pending case again");
+	store_case_release(&c);
+	ok(store_begin(st, &err) == 0 &&
+	       store_case_tag(st, case1, "vip refund", NULL, "alice", 6006, &r,
+			      &err) == 0 &&
+	       r.act == STORE_ACT_DONE && store_commit(st, &err) == 0,
+	   "tags added");
+	store_act_result_release(&r);
+	ok(store_begin(st, &err) == 0 &&
+	       store_case_tag(st, case1, "vip", "refund", "alice", 6007, &r,
+			      &err) == 0 &&
+	       store_commit(st, &err) == 0 &&
+	       store_case_get(st, case1, &c, &err) == 1 && c.tags &&
+	       strcmp(c.tags, "vip") == 0,
+	   "a tag removed, a present one not added twice");
+	store_case_release(&c);
+	store_act_result_release(&r);
+	ok(store_begin(st, &err) == 0 &&
+	       store_note_add(st, case1, "alice", "Paket 丢了 in the depot",
+			      6008, &r, &err) == 0 &&
+	       store_commit(st, &err) == 0,
+	   "a note");
+	store_act_result_release(&r);
+	int hits = 0;
+	ok(store_search(st, "丢", 10, hit_cb, &hits, &err) == 0 && hits == 1,
+	   "search finds a note by one Chinese character");
+	hits = 0;
+	ok(store_search(st, "DEPOT paket", 10, hit_cb, &hits, &err) == 0 &&
+	       hits == 1,
+	   "search: every word, any case");
+	hits = 0;
+	ok(store_search(st, "\"*:(", 10, hit_cb, &hits, &err) == 0 && hits == 0,
+	   "search: FTS syntax in the query is only text");
+	struct buf fb;
+	buf_init(&fb, 1000);
+	store_fts_text("寄錯ＡＢＣ x", strlen("寄錯ＡＢＣ x"), &fb);
+	is_str(buf_str(&fb), " 寄  错 abc x", "index text: CJK split, folded");
+	buf_release(&fb);
+	store_close(&st2);
 
 	struct store_counts cnt;
 	ok(store_counts(st, &cnt, &err) == 0 && cnt.cases == 3 &&
