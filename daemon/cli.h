@@ -91,6 +91,10 @@ enum {
 		"all", no_argument, NULL, CLI_OPT_ALL                          \
 	}
 extern const char cli_filter_help[];
+/* The queue table of `peakq list` (cols 0: the terminal's width). */
+int cli_list_table(FILE *f, struct store *st, const struct store_filter *flt,
+		   int64_t now, int cols, int color, size_t *count_r,
+		   struct xerr *err);
 int cli_filter_opt(int opt, const char *arg, struct store_filter *f,
 		   const char *cmd);
 
@@ -101,5 +105,7 @@ int cmd_outbox(struct cli *cli, int argc, char **argv);
 int cmd_templates(struct cli *cli, int argc, char **argv);
 int cmd_work(struct cli *cli, int argc, char **argv); /* claim, note, ... */
 int cmd_search(struct cli *cli, int argc, char **argv);
+int cmd_reply(struct cli *cli, int argc, char **argv);
+int cmd_watch(struct cli *cli, int argc, char **argv);
 
 #endif

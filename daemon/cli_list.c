@@ -21,6 +21,7 @@ struct list_out {
 	int64_t now;
 	size_t subj_w, cust_w, count;
 	int show_order, show_cust;
+	int cols; /* 0: the terminal's */
 };
 
 static void list_json(const struct store_case *c, struct list_out *o)
@@ -165,7 +166,8 @@ static void list_row(const struct store_case *c, struct list_out *o)
 
 static void list_header(struct list_out *o)
 {
-	int cols = cli_term_columns(), rest = cols - FIXED_W;
+	int cols = o->cols ? o->cols : cli_term_columns(),
+	    rest = cols - FIXED_W;
 
 	/* Subject first, then customer, then order id, as room allows. */
 	o->show_cust = rest >= 10 + 16;
@@ -214,6 +216,21 @@ static int list_cb(const struct store_case *c, void *ctx)
 		list_csv(c, o);
 	else
 		list_row(c, o);
+	return 0;
+}
+
+int cli_list_table(FILE *f, struct store *st, const struct store_filter *flt,
+		   int64_t now, int cols, int color, size_t *count_r,
+		   struct xerr *err)
+{
+	struct list_out o = {
+	    .f = f, .first = 1, .now = now, .cols = cols, .color = color};
+
+	list_header(&o);
+	if (store_case_list(st, flt, now, list_cb, &o, err) < 0)
+		return -1;
+	if (count_r)
+		*count_r = o.count;
 	return 0;
 }
 

@@ -266,3 +266,20 @@ out:
 	store_outbox_row_release(&r);
 	return ret;
 }
+
+int outbox_send_now(struct outbox_ctx *ctx, int64_t id, struct xerr *err)
+{
+	struct store_outbox_row r = {0};
+	int got;
+
+	if ((got = store_outbox_get(ctx->store, id, copy_row, &r, err)) <= 0) {
+		store_outbox_row_release(&r);
+		return got < 0
+			   ? -1
+			   : xerr_set(err, XERR_BUG, "outbox row %lld is gone",
+				      (long long)id);
+	}
+	got = send_row(ctx, &r, err);
+	store_outbox_row_release(&r);
+	return got;
+}

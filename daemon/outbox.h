@@ -31,6 +31,11 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
  * daemon retries it), -1 with err (XERR_PERM: not in a state to retry). */
 int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
 		 struct xerr *err) WARN_UNUSED;
+/* Send pending row id now (an agent's reply): 0 when done with it (sent,
+ * failed for good, or the daemon took it first), 1 when the server
+ * refused for now (the daemon retries it), -1 on a store error. */
+int outbox_send_now(struct outbox_ctx *ctx, int64_t id,
+		    struct xerr *err) WARN_UNUSED;
 void outbox_release(struct outbox_ctx *ctx);
 
 #endif

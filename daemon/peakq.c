@@ -33,11 +33,15 @@ static void usage(FILE *f)
 		"  status N open|pending|resolved       set the status "
 		"(--note TEXT)\n"
 		"  resolve N, reopen N                  the same, shorter\n"
+		"  reply [--template T] [--dry-run] N   answer the customer "
+		"(canned reply, $EDITOR)\n"
 		"  escalate N --reason TEXT             to the supervisors "
 		"(list --escalated)\n"
 		"  tag N +TAG -TAG, priority N P        tags and priority\n"
 		"  search [--json] TEXT                 messages, notes, "
 		"order ids, addresses\n"
+		"  watch [--interval T]                 a live view of the "
+		"queue\n"
 		"\n"
 		"Check and test (no store needed):\n"
 		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
@@ -118,6 +122,10 @@ int main(int argc, char **argv)
 		r = cmd_templates(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "search") == 0)
 		r = cmd_search(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "reply") == 0)
+		r = cmd_reply(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "watch") == 0)
+		r = cmd_watch(&cli, argc - i, argv + i);
 	else if ((r = cmd_work(&cli, argc - i, argv + i)) >= 0)
 		;
 	else if (strcmp(cmd, "help") == 0) {

@@ -2365,3 +2365,58 @@ out:
 	free(seen);
 	return ret;
 }
+
+int store_queue_stats(struct store *st, int64_t now, int64_t since,
+		      int (*cb)(const struct store_queue_row *q, void *ctx),
+		      void *ctx, long long *resolved_since_r, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "SELECT status, category, count(*), sum(due_at < ?1 AND status IN"
+	    " ('new','open')), sum(escalated), sum(assignee IS NULL) FROM"
+	    " cases WHERE status != 'resolved' GROUP BY status, category"
+	    " ORDER BY category, status",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare queue counts", err);
+	sqlite3_bind_int64(s, 1, now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_queue_row q = {
+		    .status = col_str(s, 0),
+		    .category = col_str(s, 1),
+		    .n = sqlite3_column_int64(s, 2),
+		    .overdue = sqlite3_column_int64(s, 3),
+		    .escalated = sqlite3_column_int64(s, 4),
+		    .unassigned = sqlite3_column_int64(s, 5),
+		};
+		if (cb(&q, ctx))
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "queue counts", err);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT count(*) FROM cases WHERE status ="
+				" 'resolved' AND resolved_at >= ?1",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, "prepare resolved count", err);
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, since);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		db_error(st, rc, "resolved count", err);
+		goto out;
+	}
+	*resolved_since_r = sqlite3_column_int64(s, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}

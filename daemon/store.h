@@ -386,6 +386,18 @@ int store_search(struct store *st, const char *query, size_t limit,
 			   const struct store_hit *h, void *ctx),
 		 void *ctx, struct xerr *err) WARN_UNUSED;
 
+/* The open queue by status and category (resolved cases not included):
+ * cb once per (status, category) with its counts. resolved_since_r: cases
+ * resolved at or after `since`. */
+struct store_queue_row {
+	const char *status, *category;
+	long long n, overdue, escalated, unassigned;
+};
+int store_queue_stats(struct store *st, int64_t now, int64_t since,
+		      int (*cb)(const struct store_queue_row *q, void *ctx),
+		      void *ctx, long long *resolved_since_r,
+		      struct xerr *err) WARN_UNUSED;
+
 /* Counts for summaries and tests. */
 struct store_counts {
 	long long cases, messages, outbox_pending, outbox_sent, outbox_failed,

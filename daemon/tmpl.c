@@ -237,6 +237,44 @@ out:
 	return ret;
 }
 
+/* Load every *.txt of ldir as templates of lang named prefix + file name.
+ * A missing directory is fine when optional. */
+static int scan_dir(struct tmpl_set *set, const char *ldir, const char *lang,
+		    const char *prefix, int optional, struct xerr *err)
+{
+	DIR *d = opendir(ldir);
+	struct dirent *de;
+
+	if (!d) {
+		if (errno == ENOENT && optional)
+			return 0;
+		return xerr_set(err, XERR_CONFIG,
+				"cannot open templates directory '%s': %s",
+				ldir, strerror(errno));
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 5 ||
+		    strcmp(de->d_name + len - 4, ".txt") != 0)
+			continue;
+		char *name =
+		    xasprintf("%s%.*s", prefix, (int)(len - 4), de->d_name);
+		char *path = xasprintf("%s/%s", ldir, de->d_name);
+		set->t = xreallocarray(set->t, set->n + 1, sizeof(*set->t));
+		memset(&set->t[set->n], 0, sizeof(*set->t));
+		set->n++;
+		int r = load_one(path, lang, name, &set->t[set->n - 1], err);
+		free(name);
+		free(path);
+		if (r < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
 int tmpl_load_dir(const char *dir, struct tmpl_set **set_r, struct xerr *err)
 {
 	static const char *const langs[] = {"en", "zh"};
@@ -245,41 +283,15 @@ int tmpl_load_dir(const char *dir, struct tmpl_set **set_r, struct xerr *err)
 
 	for (size_t l = 0; l < 2; l++) {
 		char *ldir = xasprintf("%s/%s", dir, langs[l]);
-		DIR *d = opendir(ldir);
-		struct dirent *de;
-		if (!d) {
-			int e = errno;
-			free(ldir);
-			if (e == ENOENT && l > 0)
-				continue;
-			xerr_set(err, XERR_CONFIG,
-				 "cannot open templates directory '%s/%s': %s",
-				 dir, langs[l], strerror(e));
-			goto out;
-		}
-		while ((de = readdir(d))) {
-			size_t len = strlen(de->d_name);
-			if (de->d_name[0] == '.' || len < 5 ||
-			    strcmp(de->d_name + len - 4, ".txt") != 0)
-				continue;
-			char *name = xstrndup(de->d_name, len - 4);
-			char *path = xasprintf("%s/%s", ldir, de->d_name);
-			set->t =
-			    xreallocarray(set->t, set->n + 1, sizeof(*set->t));
-			memset(&set->t[set->n], 0, sizeof(*set->t));
-			set->n++;
-			int r = load_one(path, langs[l], name,
-					 &set->t[set->n - 1], err);
-			free(name);
-			free(path);
-			if (r < 0) {
-				closedir(d);
-				free(ldir);
-				goto out;
-			}
-		}
-		closedir(d);
+		char *rdir = xasprintf("%s/replies", ldir);
+		/* en must exist; zh and the agents' canned replies may not. */
+		int r = scan_dir(set, ldir, langs[l], "", l > 0, err);
+		if (r == 0)
+			r = scan_dir(set, rdir, langs[l], "replies/", 1, err);
 		free(ldir);
+		free(rdir);
+		if (r < 0)
+			goto out;
 	}
 	*set_r = set;
 	set = NULL;
@@ -588,38 +600,28 @@ static int address_header(struct buf *out, const char *hname, const char *name,
 	return r;
 }
 
-int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
-		const struct tmpl_mail *mail, struct buf *out, struct xerr *err)
+int tmpl_fill(const struct tmpl *t, const struct tmpl_vars *v,
+	      const char *subject_tag, struct buf *subject, struct buf *body,
+	      struct xerr *err)
 {
 	char *vals[V_COUNT] = {0};
-	struct buf subj, body, tag;
-	char date[64], *safe_subject = NULL, *to_name = NULL;
+	struct buf subj, tag;
+	char *safe = NULL;
 	int ret = -1;
-	time_t tt = (time_t)mail->date;
-	struct tm tm;
 
 	buf_init(&subj, 8192);
-	buf_init(&body, MAX_MESSAGE);
 	buf_init(&tag, 512);
-	if (!valid_addr(mail->to_addr)) {
-		xerr_set(err, XERR_PERM, "tmpl: unusable recipient address");
-		goto out;
-	}
-	if (!valid_msgid(mail->message_id)) {
-		xerr_set(err, XERR_BUG, "tmpl: bad Message-ID");
-		goto out;
-	}
 	fill_values(t, v, vals);
 	if (expand(&t->subject, vals, &subj) < 0 ||
-	    expand(&t->body, vals, &body) < 0) {
+	    expand(&t->body, vals, body) < 0) {
 		xerr_set(err, XERR_PERM, "tmpl: rendered message too large");
 		goto out;
 	}
 	/* The subject tag, e.g. "[Case #42]", unless the template has it. */
 	{
 		struct part tp = {0};
-		if (parse_part("subject_tag", mail->subject_tag,
-			       strlen(mail->subject_tag), 1, 1, &tp, err) < 0) {
+		if (parse_part("subject_tag", subject_tag, strlen(subject_tag),
+			       1, 1, &tp, err) < 0) {
 			part_release(&tp);
 			goto out;
 		}
@@ -637,7 +639,38 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
 	}
 	/* The template's own text is trusted, the values are header-safe
 	 * already; this pass guarantees a single line whatever happened. */
-	safe_subject = text_header_safe(subj.data, subj.len, 998);
+	safe = text_header_safe(subj.data, subj.len, 998);
+	if (buf_adds(subject, safe) < 0) {
+		xerr_set(err, XERR_PERM, "tmpl: subject too long");
+		goto out;
+	}
+	ret = 0;
+out:
+	for (int i = 0; i < V_COUNT; i++)
+		free(vals[i]);
+	free(safe);
+	buf_release(&subj);
+	buf_release(&tag);
+	return ret;
+}
+
+int tmpl_compose(const struct tmpl_mail *mail, const char *subject,
+		 const char *body, size_t body_len, int64_t case_id, int human,
+		 struct buf *out, struct xerr *err)
+{
+	char date[64], *safe_subject = NULL, *to_name = NULL;
+	int ret = -1;
+	time_t tt = (time_t)mail->date;
+	struct tm tm;
+
+	if (!valid_addr(mail->to_addr))
+		return xerr_set(err, XERR_PERM,
+				"tmpl: unusable recipient address");
+	if (!valid_msgid(mail->message_id))
+		return xerr_set(err, XERR_BUG, "tmpl: bad Message-ID");
+	/* Whatever the caller passes (an agent's edited text included), the
+	 * subject is one header-safe line. */
+	safe_subject = text_header_safe(subject, strlen(subject), 998);
 	if (mail->to_name)
 		to_name = text_header_safe(mail->to_name, strlen(mail->to_name),
 					   PQ_MAX_HEADER_CP);
@@ -678,28 +711,47 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
 			     mail->in_reply_to) < 0)
 			goto full;
 	}
-	if (buf_adds(out, "Auto-Submitted: auto-replied\r\n"
-			  "X-Auto-Response-Suppress: All\r\n"
-			  "Precedence: bulk\r\n") < 0 ||
-	    buf_addf(out, "%s: %lld\r\n", "X-Peakq-Loop",
-		     (long long)v->case_id) < 0 ||
+	/* An acknowledgement is an automatic reply (RFC 3834); an agent's
+	 * answer is a person's mail and must not look like one. */
+	if ((!human && buf_adds(out, "Auto-Submitted: auto-replied\r\n"
+				     "X-Auto-Response-Suppress: All\r\n"
+				     "Precedence: bulk\r\n") < 0) ||
+	    buf_addf(out, "%s: %lld\r\n", "X-Peakq-Loop", (long long)case_id) <
+		0 ||
 	    buf_adds(out, "MIME-Version: 1.0\r\n"
 			  "Content-Type: text/plain; charset=utf-8\r\n"
 			  "Content-Transfer-Encoding: quoted-printable\r\n"
 			  "\r\n") < 0 ||
-	    tmpl_qp(out, body.data, body.len) < 0)
+	    tmpl_qp(out, body, body_len) < 0)
 		goto full;
 	ret = 0;
 	goto out;
 full:
 	xerr_set(err, XERR_PERM, "tmpl: rendered message too large");
 out:
-	for (int i = 0; i < V_COUNT; i++)
-		free(vals[i]);
 	free(safe_subject);
 	free(to_name);
+	return ret;
+}
+
+int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
+		const struct tmpl_mail *mail, struct buf *out, struct xerr *err)
+{
+	struct buf subj, body;
+	int ret = -1;
+
+	buf_init(&subj, 8192);
+	buf_init(&body, MAX_MESSAGE);
+	if (!valid_addr(mail->to_addr)) {
+		xerr_set(err, XERR_PERM, "tmpl: unusable recipient address");
+		goto out;
+	}
+	if (tmpl_fill(t, v, mail->subject_tag, &subj, &body, err) < 0)
+		goto out;
+	ret = tmpl_compose(mail, buf_str(&subj), body.data ? body.data : "",
+			   body.len, v->case_id, 0, out, err);
+out:
 	buf_release(&subj);
 	buf_release(&body);
-	buf_release(&tag);
 	return ret;
 }

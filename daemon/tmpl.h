@@ -68,6 +68,18 @@ int tmpl_render(const struct tmpl *t, const struct tmpl_vars *v,
 		const struct tmpl_mail *mail, struct buf *out,
 		struct xerr *err) WARN_UNUSED;
 
+/* The two halves of tmpl_render: fill t's subject (with the subject tag
+ * appended unless present; one header-safe line) and body (UTF-8 text)
+ * into the buffers; and compose a complete message from a subject and a
+ * body, e.g. an agent's edited reply. human: a person's mail (no
+ * Auto-Submitted, X-Auto-Response-Suppress or Precedence). 0 or -1. */
+int tmpl_fill(const struct tmpl *t, const struct tmpl_vars *v,
+	      const char *subject_tag, struct buf *subject, struct buf *body,
+	      struct xerr *err) WARN_UNUSED;
+int tmpl_compose(const struct tmpl_mail *mail, const char *subject,
+		 const char *body, size_t body_len, int64_t case_id, int human,
+		 struct buf *out, struct xerr *err) WARN_UNUSED;
+
 /* RFC 2047: append "Name: value" folded to out, value encoded as UTF-8 B
  * words when it is not short printable ASCII. value must be header-safe.
  * Returns 0 or -1 when out is full. */

@@ -138,6 +138,11 @@ as carol assign "$esc" dave >/dev/null
 is "$(field "$esc" assignee)" dave "a supervisor assigns it to dave"
 is "$(as dave list --json --assignee me | jq_ "[c['id'] for c in d]")" "[$esc]" \
 	"--assignee me: dave's cases"
+sed "s|^store: .*|store: $T/nonexistent.db|" "$T/peakq.yaml" >"$T/nostore.yaml"
+"$PEAKQ" -c "$T/nostore.yaml" list >/dev/null 2>"$T/err"
+is $? 69 "no store: exit 69"
+grep -q "does not exist" "$T/err"
+ok $? "with a message: $(cat "$T/err")"
 Q claim 9999 >/dev/null 2>&1
 is $? 1 "no such case: exit 1"
 Q claim twelve >/dev/null 2>&1
@@ -254,6 +259,74 @@ Q show --json "$c2" | jq_ '[e["kind"] + ":" + e["actor"] for e in d["events"] if
 is "$(cat "$T/ev")" "['escalated:gina', 'deescalated:gina', 'tags:gina', 'tags:gina', 'priority:gina']" \
 	"every change is an event with its actor"
 
+# --- reply: a canned reply, edited, sent through the outbox, threaded
+rc_=$(Q list --json --category late_delivery | jq_ '[c for c in d if c["lang"] == "en" and not c["assignee"]][0]["id"]')
+as ivy claim "$rc_" >/dev/null
+Q reply --dry-run "$rc_" >"$T/dry.eml"
+ok $? "reply --dry-run prints the filled reply"
+python3 - "$T/dry.eml" "$rc_" <<'PY'
+import email, sys
+from email import policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=policy.default)
+ok = ("[Case #%s]" % sys.argv[2]) in str(m["Subject"]) and m["In-Reply-To"] and m["Auto-Submitted"] is None
+ok = ok and "[WHAT THE TRACKING SHOWS" in m.get_content()
+sys.exit(0 if ok else 1)
+PY
+ok $? "threaded, [Case #N] in the subject, not marked automatic, placeholders visible"
+as jack reply "$rc_" >/dev/null 2>"$T/err" </dev/null
+is $? 1 "jack cannot answer ivy's case"
+grep -q "claimed by ivy" "$T/err"
+ok $? "and is told whose it is"
+printf '#!/bin/sh\nexit 0\n' >"$T/noop-editor"
+chmod +x "$T/noop-editor"
+EDITOR="$T/noop-editor" as ivy reply "$rc_" >/dev/null 2>"$T/err"
+is $? 1 "a reply with its [...] parts unfilled is not sent"
+draft=$(sed -n 's/^Your text is kept: peakq reply --draft \([^ ]*\) .*/\1/p' "$T/err")
+test -f "$draft"
+ok $? "the draft is kept: $(head -1 "$T/err")"
+cat >"$T/fill-editor" <<'EOE'
+#!/bin/sh
+sed -i 's/\[WHAT THE TRACKING SHOWS, AND THE NEW DELIVERY ESTIMATE\]/it left the Leipzig hub this morning and should arrive on Friday/' "$1"
+EOE
+chmod +x "$T/fill-editor"
+EDITOR="$T/fill-editor" as ivy reply --draft "$draft" "$rc_" >"$T/out" 2>&1
+ok $? "the filled reply is sent: $(cat "$T/out")"
+is "$(field "$rc_" status)" pending "the case is pending"
+test "$(field "$rc_" first_reply_at)" != -
+ok $? "and has its first reply time"
+Q show --json "$rc_" | jq_ '[o["state"] for o in d["outbox"] if o["kind"] == "reply"] + [e["detail"] for e in d["events"] if e["kind"] == "replied"]' >"$T/r"
+is "$(cat "$T/r")" "['sent', 'replies/late_delivery']" "outbox row sent, 'replied' event with the template"
+$IMAPC "$ENV" --as customer dump INBOX "$T/inbox2" >/dev/null
+cmid=$(Q show --json "$rc_" | jq_ 'd["messages"][-1]["message_id"]')
+python3 - "$T/inbox2" "$rc_" "$cmid" <<'PY'
+import email, glob, sys
+from email import policy
+found = []
+for f in glob.glob(sys.argv[1] + "/*"):
+    m = email.message_from_binary_file(open(f, "rb"), policy=policy.default)
+    if "Leipzig" in (m.get_content() if m.get_content_type() == "text/plain" else ""):
+        found.append(m)
+m = found[0] if len(found) == 1 else None
+ok = m is not None and ("[Case #%s]" % sys.argv[2]) in str(m["Subject"])
+ok = ok and m["In-Reply-To"] == "<%s>" % sys.argv[3] and m["Auto-Submitted"] is None
+ok = ok and "[WHAT" not in m.get_content()
+sys.exit(0 if ok else 1)
+PY
+ok $? "the customer got it once: threaded on their message, [Case #N], the agent's words"
+
+# --- watch: one frame
+COLUMNS=100 LINES=30 Q watch --once >"$T/watch.txt"
+ok $? "watch --once"
+grep -q "^new [0-9]* *open [0-9]* *pending [0-9]*" "$T/watch.txt" &&
+	grep -q "^late_delivery " "$T/watch.txt" && grep -q "^ID  *STATUS" "$T/watch.txt"
+ok $? "watch shows the counts, the categories and the most urgent cases"
+python3 -c 'import sys; sys.exit(0 if len(open(sys.argv[1], encoding="utf-8").read().splitlines()) <= 30 else 1)' "$T/watch.txt"
+ok $? "and fits the screen (30 lines)"
+n_open=$(Q list --json | jq_ 'sum(c["status"] == "open" for c in d)')
+is "$(Q watch --json | jq_ 'd["open"]')" "$n_open" "watch --json: the counts agree with list"
+timeout --preserve-status -s INT 3 "$PEAKQ" -c "$T/peakq.yaml" watch --interval 1 >/dev/null
+is $? 0 "watch runs until Ctrl-C and exits 0"
+
 # --- search
 Q search refund --json | jq_ "sorted(c['id'] for c in d)" >"$T/s"
 is "$(cat "$T/s")" "[$esc]" "search finds a note's words"
@@ -301,7 +374,7 @@ fi
 
 # --- help
 for c in list next show claim assign release note status resolve reopen \
-	escalate tag priority search; do
+	escalate tag priority search reply watch; do
 	Q "$c" --help >"$T/help" 2>&1 && grep -q "usage: peakq $c" "$T/help"
 	ok $? "peakq $c --help"
 done
