@@ -433,34 +433,81 @@ out:
 
 /* ---------------------------------------------------------------- mailbox */
 
+/* A fetched message, copied, with what the daemon decided about it: the
+ * parsing and classifying happen before the write transaction begins, so
+ * that the store is locked only for the inserts (agents' commands never
+ * wait on the network or on the parser). */
+struct fetched {
+	struct imap_msg im; /* im.data is data */
+	char *data;	    /* owned copy */
+	struct ingest_decision d;
+};
+
 struct batch {
 	struct ingest_ctx *ctx;
 	const struct conf_account *acct;
 	const char *mailbox;
 	struct store_mailbox *mb;
+	struct fetched *items;
+	size_t nitems;
 	uint32_t *done; /* UIDs stored in this batch (to flag) */
 	size_t ndone;
 	uint32_t max_uid;
 	int stopped;
 };
 
-static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
+static void batch_clear(struct batch *b)
+{
+	for (size_t i = 0; i < b->nitems; i++) {
+		free(b->items[i].data);
+		ingest_decision_release(&b->items[i].d);
+	}
+	free(b->items);
+	b->items = NULL;
+	b->nitems = 0;
+}
+
+/* imap_fetch's callback: copy the message and decide about it (no store
+ * access, no transaction). */
+static int collect(const struct imap_msg *im, void *vb, struct xerr *err)
 {
 	struct batch *b = vb;
 	struct ingest_ctx *ctx = b->ctx;
-	struct ingest_decision d;
-	int64_t now = now_s(), received, case_id = 0, msg_id;
-	const char *how = NULL;
-	char hash[65], *refs = NULL, *oids = NULL, *detail = NULL;
-	int r, ret = -1, is_new = 0, dup = 0;
-	const char *ack = "none";
+	struct fetched *f;
+	char *copy;
 
+	(void)err;
 	if (b->stopped)
 		return 0;
 	if (ctx->stop && *ctx->stop) {
 		b->stopped = 1; /* leave the rest for the next run */
 		return 0;
 	}
+	b->items = xreallocarray(b->items, b->nitems + 1, sizeof(*b->items));
+	f = &b->items[b->nitems++];
+	copy = xmalloc(im->len + 1);
+	memcpy(copy, im->data, im->len);
+	copy[im->len] = '\0';
+	f->im = *im;
+	f->im.data = copy;
+	f->data = copy;
+	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, 0, copy,
+		      im->len, &f->d);
+	return 0;
+}
+
+/* Store one decided message (inside the batch's transaction). */
+static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
+{
+	struct ingest_ctx *ctx = b->ctx;
+	const struct imap_msg *im = &f->im;
+	struct ingest_decision d = f->d;
+	int64_t now = now_s(), received, case_id = 0, msg_id;
+	const char *how = NULL;
+	char hash[65], *refs = NULL, *oids = NULL, *detail = NULL;
+	int r, ret = -1, is_new = 0, dup = 0;
+	const char *ack = "none";
+
 	r = store_message_seen(ctx->store, b->mb->id, b->mb->uidvalidity,
 			       im->uid, err);
 	if (r < 0)
@@ -473,8 +520,6 @@ static int store_one(const struct imap_msg *im, void *vb, struct xerr *err)
 		return 0;
 	}
 	ctx->counts.fetched++;
-	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, 0, im->data,
-		      im->len, &d);
 	received = im->internaldate ? im->internaldate : now;
 	body_hash(im->data, im->len, hash);
 
@@ -631,8 +676,7 @@ out:
 	free(detail);
 	free(refs);
 	free(oids);
-	ingest_decision_release(&d);
-	return ret;
+	return ret; /* d is f->d: released with the batch */
 }
 
 static enum imap_after after_of(const struct conf_account *a)
@@ -754,12 +798,18 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		    a->name, name, k, bytes);
 		b.ndone = 0;
 		b.max_uid = 0;
+		batch_clear(&b);
+		/* Fetch and decide first; then one short transaction. */
+		if (imap_fetch(ic, uids + i, k,
+			       (size_t)ctx->conf->max_message_size, collect, &b,
+			       err) < 0)
+			goto out;
 		if (store_begin(ctx->store, err) < 0)
 			goto out;
-		if (imap_fetch(ic, uids + i, k,
-			       (size_t)ctx->conf->max_message_size, store_one,
-			       &b, err) < 0)
-			goto rollback;
+		for (size_t j = 0; j < b.nitems; j++)
+			if (store_one(&b, &b.items[j], err) < 0)
+				goto rollback;
+		batch_clear(&b);
 		/* UIDs asked for but not returned were expunged meanwhile:
 		 * move past them unless we stopped early. */
 		if (!b.stopped && uids[i + k - 1] > b.max_uid)
@@ -782,6 +832,7 @@ out : {
 					  ret < 0 ? err->msg : NULL, &e2) < 0)
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
 }
+	batch_clear(&b);
 	free(uids);
 	free(sizes);
 	free(pending);

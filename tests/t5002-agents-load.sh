@@ -1,7 +1,7 @@
 #!/bin/sh
 # t5002: eight agents at once while the daemon keeps ingesting. For a
-# minute (PQ_LOAD_SECONDS; 20 s under valgrind), new customer mail arrives
-# every half second and the running peakqd ingests and acknowledges it,
+# minute (PQ_LOAD_SECONDS, PQ_LOAD_AGENTS; 20 s and three agents under
+# valgrind), new customer mail arrives every half second and the running peakqd ingests and acknowledges it,
 # while eight CLI processes loop: list, next (claim the most urgent case),
 # note it, set it pending, resolve it, and note a random case. Then: no
 # command failed (no "database is locked", no exit code but 0 or 1), no
@@ -10,8 +10,16 @@
 # became a case, and the store is intact.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 not installed"
+# Under valgrind every process runs 20-50 times slower and eight of them
+# starve each other (and the daemon) of the two CPUs until a transaction
+# of milliseconds takes seconds; there the test checks memory, with fewer
+# agents for less time.
 secs=${PQ_LOAD_SECONDS:-60}
-[ -n "${PQ_VALGRIND:-}" ] && secs=${PQ_LOAD_SECONDS:-20}
+agents=${PQ_LOAD_AGENTS:-8}
+if [ -n "${PQ_VALGRIND:-}" ]; then
+	secs=${PQ_LOAD_SECONDS:-20}
+	agents=${PQ_LOAD_AGENTS:-3}
+fi
 mailenv_start
 ENV="$T/m/env"
 write_config implicit localhost
@@ -108,11 +116,12 @@ worker() { # N
 		echo "$i" >"$T/$w.rounds"
 	done
 }
-for k in 1 2 3 4 5 6 7 8; do
+pids=""
+for k in $(seq 1 "$agents"); do
 	worker $k &
-	eval "w$k=\$!"
+	pids="$pids $!"
 done
-wait $w1 $w2 $w3 $w4 $w5 $w6 $w7 $w8
+wait $pids
 wait $feeder
 fed=$(cat "$T/fed")
 wait_until 300 has "$fed"
@@ -122,15 +131,18 @@ wait $daemon
 ok $? "the daemon stops cleanly"
 
 rounds=0
-for k in 1 2 3 4 5 6 7 8; do
+for k in $(seq 1 "$agents"); do
 	rounds=$((rounds + $(cat "$T/agent$k.rounds" 2>/dev/null || echo 0)))
 done
 cat "$T"/agent*.notes >"$T/all.notes" 2>/dev/null
 cat "$T"/agent*.claimed >"$T/all.claimed" 2>/dev/null
-diag "$secs s: $rounds agent rounds, $(wc -l <"$T/all.claimed") cases taken," \
+diag "$secs s, $agents agents: $rounds agent rounds, $(wc -l <"$T/all.claimed") cases taken," \
 	"$(wc -l <"$T/all.notes") notes, $fed messages fed"
-test "$rounds" -ge 16
-ok $? "the agents did work ($rounds rounds)"
+idle=0
+for k in $(seq 1 "$agents"); do
+	[ "$(cat "$T/agent$k.rounds" 2>/dev/null || echo 0)" -ge 1 ] || idle=$((idle + 1))
+done
+is "$idle" 0 "every agent worked ($rounds rounds in all)"
 cat "$T"/agent*.bad >"$T/all.bad"
 test ! -s "$T/all.bad"
 ok $? "no command failed$(test -s "$T/all.bad" && sort "$T/all.bad" | uniq -c | tr '\n' ';')"
