@@ -48,7 +48,8 @@ void log_msg(enum log_level lvl, int errnum, const char *fmt, ...)
 	va_list ap;
 	size_t n;
 
-	if (lvl == LOG_LVL_DEBUG && !log_verbose)
+	if ((lvl == LOG_LVL_DEBUG && log_verbose < 1) ||
+	    (lvl == LOG_LVL_INFO && log_verbose < 0))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

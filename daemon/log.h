@@ -20,6 +20,8 @@ enum log_level {
 	LOG_LVL_DEBUG = 7
 };
 
+/* verbose: 1 adds debug lines, 0 is errors, warnings and info, -1 only
+ * errors and warnings (the CLI, which reports outcomes itself). */
 void log_init(const char *ident, enum log_target target, int verbose);
 void log_msg(enum log_level lvl, int errnum, const char *fmt, ...)
     PRINTF_LIKE(3, 4);

@@ -8,6 +8,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "log.h"
 
 static void usage(FILE *f)
 {
@@ -75,6 +76,9 @@ int main(int argc, char **argv)
 	struct cli cli = {.config_path = conf_default_path()};
 	int i = 1, r;
 
+	/* Modules the CLI shares with the daemon (the outbox) log; the CLI
+	 * reports outcomes itself, so only their warnings and errors show. */
+	log_init("peakq", LOG_TO_STDERR, -1);
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-c") == 0 ||
 		    strcmp(argv[i], "--config") == 0) {
