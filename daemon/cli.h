@@ -50,6 +50,9 @@ void cli_time(int64_t t, char *buf, size_t size);
 /* "due in 3h20m" / "overdue 35m" relative to now. */
 void cli_due(int64_t due, int64_t now, char *buf, size_t size);
 
+/* Run $VISUAL, else $EDITOR, else vi on path (the variable may hold
+ * arguments); 0 when it exited 0. */
+int cli_edit(const char *path);
 /* Is the case past due and still waiting for us (new or open)? */
 int cli_overdue(const struct store_case *c, int64_t now);
 /* The SLA state: "due in 1h20m", "overdue 35m", "answered, waiting for

@@ -2,10 +2,12 @@
  * column output. Business logic lives elsewhere. */
 #include "config.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +88,32 @@ const char *cli_actor(void)
 	fprintf(stderr, "peakq: who are you? Set PEAKQ_AGENT to your agent "
 			"name\n");
 	return NULL;
+}
+
+int cli_edit(const char *path)
+{
+	const char *ed = getenv("VISUAL");
+	pid_t pid;
+	int status;
+
+	if (!ed || !*ed)
+		ed = getenv("EDITOR");
+	if (!ed || !*ed)
+		ed = "vi";
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		/* The editor's words may hold arguments ("code --wait"). */
+		setenv("PEAKQ_EDITOR", ed, 1);
+		execl("/bin/sh", "sh", "-c", "exec $PEAKQ_EDITOR \"$1\"", "sh",
+		      path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 int cli_overdue(const struct store_case *c, int64_t now)

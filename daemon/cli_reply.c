@@ -11,7 +11,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -60,32 +59,6 @@ static void thread_release(struct thread *t)
 	free(t->reply_to);
 	free(t->ack_rcpt);
 	free(t->ack_mid);
-}
-
-/* Run the editor on path (as note does); 0 when it exited 0. */
-static int edit(const char *path)
-{
-	const char *ed = getenv("VISUAL");
-	pid_t pid;
-	int status;
-
-	if (!ed || !*ed)
-		ed = getenv("EDITOR");
-	if (!ed || !*ed)
-		ed = "vi";
-	setenv("PEAKQ_EDITOR", ed, 1);
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", "exec $PEAKQ_EDITOR \"$1\"", "sh",
-		      path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* The edited file -> subject and body: leading '#' lines dropped, a
@@ -349,7 +322,7 @@ int cmd_reply(struct cli *cli, int argc, char **argv)
 				(long long)id, rcpt, tmpl_name(t), tmpl_lang(t),
 				buf_str(&subj), buf_str(&body));
 		}
-		if (fclose(f) != 0 || edit(path) < 0) {
+		if (fclose(f) != 0 || cli_edit(path) < 0) {
 			fprintf(stderr, "peakq reply: the editor failed; "
 					"nothing sent\n");
 			goto holes_out;

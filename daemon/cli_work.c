@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -326,33 +325,6 @@ out:
 
 /* ---------------------------------------------------------------- note */
 
-/* Run $VISUAL or $EDITOR (or vi) on path; 0 when it exited 0. */
-static int run_editor(const char *path)
-{
-	const char *ed = getenv("VISUAL");
-	pid_t pid;
-	int status;
-
-	if (!ed || !*ed)
-		ed = getenv("EDITOR");
-	if (!ed || !*ed)
-		ed = "vi";
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		/* The editor's words may hold arguments ("code --wait"). */
-		execl("/bin/sh", "sh", "-c", "exec $PEAKQ_EDITOR \"$1\"", "sh",
-		      path, (char *)NULL);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
 /* Read all of fd into b (max NOTE_MAX); 0 or -1 (too long / error). */
 static int read_all(FILE *in, struct buf *b)
 {
@@ -386,12 +358,7 @@ static int note_from_editor(int64_t id, struct buf *b)
 		"saved.\n",
 		(long long)id);
 	fflush(f);
-	setenv("PEAKQ_EDITOR",
-	       getenv("VISUAL") && *getenv("VISUAL")   ? getenv("VISUAL")
-	       : getenv("EDITOR") && *getenv("EDITOR") ? getenv("EDITOR")
-						       : "vi",
-	       1);
-	if (run_editor(path) < 0) {
+	if (cli_edit(path) < 0) {
 		fprintf(stderr, "peakq note: the editor failed; nothing "
 				"saved\n");
 		goto out;
