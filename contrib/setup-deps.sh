@@ -7,7 +7,7 @@ BUILD="autoconf automake make gcc pkg-config libc6-dev
 libetpan-dev libcurl4-gnutls-dev libsqlite3-dev libyaml-dev libgnutls28-dev"
 RUNTIME="ca-certificates"
 TEST="dovecot-imapd dovecot-lmtpd postfix openssl python3 sqlite3 clang-format valgrind
-bash-completion"
+bash-completion chromium fonts-noto-cjk"
 
 want=""
 for p in $BUILD $RUNTIME $TEST; do

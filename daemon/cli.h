@@ -110,5 +110,6 @@ int cmd_work(struct cli *cli, int argc, char **argv); /* claim, note, ... */
 int cmd_search(struct cli *cli, int argc, char **argv);
 int cmd_reply(struct cli *cli, int argc, char **argv);
 int cmd_watch(struct cli *cli, int argc, char **argv);
+int cmd_report(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -43,6 +43,8 @@ static void usage(FILE *f)
 		"order ids, addresses\n"
 		"  watch [--interval T]                 a live view of the "
 		"queue\n"
+		"  report [--since D] [--format F]      the season review "
+		"(text, json, csv, html)\n"
 		"\n"
 		"Check and test (no store needed):\n"
 		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
@@ -130,6 +132,8 @@ int main(int argc, char **argv)
 		r = cmd_reply(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "watch") == 0)
 		r = cmd_watch(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "report") == 0)
+		r = cmd_report(&cli, argc - i, argv + i);
 	else if ((r = cmd_work(&cli, argc - i, argv + i)) >= 0)
 		;
 	else if (strcmp(cmd, "help") == 0) {

@@ -268,6 +268,11 @@ size_t rules_count(const struct ruleset *set)
 	return set->n;
 }
 
+const char *rules_name_at(const struct ruleset *set, size_t i)
+{
+	return i < set->n ? set->rules[i].name : NULL;
+}
+
 size_t rules_keywords(const struct ruleset *set)
 {
 	return set->nkw;

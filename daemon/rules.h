@@ -67,6 +67,8 @@ void rules_free(struct ruleset **set);
 
 size_t rules_count(const struct ruleset *set);
 size_t rules_keywords(const struct ruleset *set);
+/* The name of rule i (0 <= i < rules_count), borrowed; NULL past the end. */
+const char *rules_name_at(const struct ruleset *set, size_t i);
 /* Templates named by deciding rules (and the fallback's), each once, in
  * rule order. Borrowed until rules_free. */
 size_t rules_templates(const struct ruleset *set, const char ***names_r);

@@ -2420,3 +2420,126 @@ out:
 	sqlite3_finalize(s);
 	return ret;
 }
+
+/* ---------------------------------------------------------------- report */
+
+#define REPORT_SCOPE                                                           \
+	" c.created_at >= ?1 AND c.created_at < ?2 AND (?3 IS NULL OR"         \
+	" mb.account = ?3 OR mb.account || '/' || mb.name = ?3)"
+
+int store_report_cases(struct store *st, int64_t since, int64_t until,
+		       const char *mailbox,
+		       int (*cb)(const struct store_report_case *c, void *ctx),
+		       void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	/* Per-case aggregates come from grouped scans joined in, not from
+	 * correlated subqueries: one pass over each table whatever the
+	 * number of cases. */
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "WITH sel AS (SELECT c.* FROM cases c LEFT JOIN mailbox mb ON"
+	    "  mb.id = c.mailbox_id WHERE" REPORT_SCOPE "),"
+	    " msg AS (SELECT m.case_id, count(*) AS n, sum(sel.first_reply_at"
+	    "  IS NOT NULL AND m.received_at < sel.first_reply_at) AS before"
+	    "  FROM message m JOIN sel ON sel.id = m.case_id GROUP BY"
+	    "  m.case_id),"
+	    " ev AS (SELECT e.case_id, sum(e.kind = 'reopened' OR (e.kind ="
+	    "  'status' AND e.detail LIKE 'resolved -> %')) AS reopened,"
+	    "  min(CASE WHEN e.kind IN ('claimed','assigned') THEN e.at END)"
+	    "  AS claimed_at, min(CASE WHEN e.kind = 'replied' THEN e.id END)"
+	    "  AS replied_ev, max(e.kind = 'escalated') AS esc"
+	    "  FROM event e JOIN sel ON sel.id = e.case_id"
+	    "  GROUP BY e.case_id),"
+	    " ack AS (SELECT o.case_id, o.state, o.reason FROM outbox o JOIN"
+	    "  sel ON sel.id = o.case_id WHERE o.kind = 'ack')"
+	    " SELECT sel.id, sel.created_at, sel.due_at, sel.acked_at,"
+	    " sel.first_reply_at, sel.resolved_at, ev.claimed_at, sel.status,"
+	    " sel.category, sel.priority, sel.lang, sel.rule, sel.template,"
+	    " sel.assignee, (SELECT detail FROM event WHERE id ="
+	    " ev.replied_ev), ack.state, ack.reason,"
+	    " max(sel.escalated, coalesce(ev.esc, 0)),"
+	    " coalesce(msg.n, 0), coalesce(msg.before, 0),"
+	    " coalesce(ev.reopened, 0)"
+	    " FROM sel LEFT JOIN msg ON msg.case_id = sel.id"
+	    " LEFT JOIN ev ON ev.case_id = sel.id"
+	    " LEFT JOIN ack ON ack.case_id = sel.id"
+	    " ORDER BY sel.created_at, sel.id",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare report", err);
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	bind_text(s, 3, mailbox);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_report_case c = {
+		    .id = sqlite3_column_int64(s, 0),
+		    .created_at = sqlite3_column_int64(s, 1),
+		    .due_at = sqlite3_column_int64(s, 2),
+		    .acked_at = sqlite3_column_int64(s, 3),
+		    .first_reply_at = sqlite3_column_int64(s, 4),
+		    .resolved_at = sqlite3_column_int64(s, 5),
+		    .claimed_at = sqlite3_column_int64(s, 6),
+		    .status = col_str(s, 7),
+		    .category = col_str(s, 8),
+		    .priority = col_str(s, 9),
+		    .lang = col_str(s, 10),
+		    .rule = col_str(s, 11),
+		    .tmpl = col_str(s, 12),
+		    .assignee = col_str(s, 13),
+		    .reply_tmpl = col_str(s, 14),
+		    .ack_state = col_str(s, 15),
+		    .ack_reason = col_str(s, 16),
+		    .escalated = sqlite3_column_int(s, 17),
+		    .nmessages = sqlite3_column_int(s, 18),
+		    .nbefore_reply = sqlite3_column_int(s, 19),
+		    .nreopened = sqlite3_column_int(s, 20),
+		};
+		if (cb(&c, ctx))
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "report", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_report_escalations(struct store *st, int64_t since, int64_t until,
+			     const char *mailbox,
+			     int (*cb)(const char *reason, long long n,
+				       void *ctx),
+			     void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "SELECT coalesce(e.detail, ''), count(*) FROM event e JOIN cases c"
+	    " ON c.id = e.case_id LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
+	    " WHERE e.kind = 'escalated' AND" REPORT_SCOPE
+	    " GROUP BY 1 ORDER BY 2 DESC, 1",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare escalations", err);
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	bind_text(s, 3, mailbox);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(col_str(s, 0), sqlite3_column_int64(s, 1), ctx))
+			break;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "escalations", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}

@@ -398,6 +398,34 @@ int store_queue_stats(struct store *st, int64_t now, int64_t since,
 		      void *ctx, long long *resolved_since_r,
 		      struct xerr *err) WARN_UNUSED;
 
+/* ---------------------------------------------------------------- report
+ * What the season report is computed from: every case created in
+ * [since, until) (of mailbox: "account" or "account/folder", NULL for
+ * all), with figures derived from its messages, outbox rows and events.
+ * Strings borrowed for the callback's duration. */
+struct store_report_case {
+	int64_t id, created_at, due_at, acked_at, first_reply_at, resolved_at;
+	int64_t claimed_at; /* the first claim or assignment, 0 if none */
+	const char *status, *category, *priority, *lang, *rule, *tmpl;
+	const char *assignee;
+	const char *reply_tmpl; /* the first reply's canned reply, or NULL */
+	const char *ack_state, *ack_reason;
+	int escalated;	   /* now, or at any time (an escalation event) */
+	int nmessages;	   /* the customer's messages in the case */
+	int nbefore_reply; /* of them, received before the first reply */
+	int nreopened;	   /* reopenings (by the customer or an agent) */
+};
+int store_report_cases(struct store *st, int64_t since, int64_t until,
+		       const char *mailbox,
+		       int (*cb)(const struct store_report_case *c, void *ctx),
+		       void *ctx, struct xerr *err) WARN_UNUSED;
+/* Escalation reasons of those cases (event details), with counts. */
+int store_report_escalations(struct store *st, int64_t since, int64_t until,
+			     const char *mailbox,
+			     int (*cb)(const char *reason, long long n,
+				       void *ctx),
+			     void *ctx, struct xerr *err) WARN_UNUSED;
+
 /* Counts for summaries and tests. */
 struct store_counts {
 	long long cases, messages, outbox_pending, outbox_sent, outbox_failed,
