@@ -25,6 +25,7 @@ int cli_conf(struct cli *cli)
 		fprintf(stderr, "peakq: %s\n", err.msg);
 		return EX_CONFIG;
 	}
+	conf_apply_time_zone(cli->conf);
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "conf.h"
@@ -72,6 +74,7 @@ void conf_free(struct conf **confp)
 	free(c->templates_dir);
 	free(c->default_lang);
 	free(c->subject_tag);
+	free(c->time_zone);
 	for (size_t i = 0; i < c->nescalate_to; i++)
 		free(c->escalate_to[i]);
 	free(c->escalate_to);
@@ -615,13 +618,12 @@ static int load_escalate_to(const struct yml_doc *doc, const struct yml_node *v,
 static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
-	static const char *const keys[] = {"team_name",	    "store",
-					   "rules_dir",	    "templates_dir",
-					   "poll_interval", "max_message_size",
-					   "default_lang",  "subject_tag",
-					   "accounts",	    "smtp",
-					   "acks",	    "notices",
-					   "escalate_to",   NULL};
+	static const char *const keys[] = {
+	    "team_name",     "store",	      "rules_dir",
+	    "templates_dir", "poll_interval", "max_message_size",
+	    "default_lang",  "subject_tag",   "accounts",
+	    "smtp",	     "acks",	      "notices",
+	    "escalate_to",   "time_zone",     NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -688,6 +690,29 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 	if ((v = yml_get(root, "escalate_to")) &&
 	    load_escalate_to(doc, v, c, err) < 0)
 		return -1;
+	if ((v = yml_get(root, "time_zone"))) {
+		char *zf;
+		int known;
+		if (yml_str(doc, v, "time_zone", 0, &c->time_zone, err) < 0)
+			return -1;
+		/* An IANA name (Europe/Berlin, Asia/Shanghai, UTC) that the
+		 * system knows; nothing relative, nothing odd. */
+		zf = xasprintf("/usr/share/zoneinfo/%s", c->time_zone);
+		known = c->time_zone[0] != '/' && !strstr(c->time_zone, "..") &&
+			strspn(c->time_zone,
+			       "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			       "abcdefghijklmnopqrstuvwxyz"
+			       "0123456789/_+-") == strlen(c->time_zone) &&
+			access(zf, R_OK) == 0;
+		free(zf);
+		if (!known)
+			return yml_error(doc, v, err,
+					 "time_zone: unknown time zone '%s' "
+					 "(an IANA name such as Asia/Shanghai "
+					 "or Europe/Berlin; see "
+					 "/usr/share/zoneinfo)",
+					 c->time_zone);
+	}
 
 	if (!(v = yml_get(root, "accounts")))
 		return yml_error(doc, root, err,
@@ -771,4 +796,12 @@ int conf_read_password(const char *path, char **pw_r, struct xerr *err)
 	}
 	*pw_r = data;
 	return 0;
+}
+
+void conf_apply_time_zone(const struct conf *conf)
+{
+	if (conf && conf->time_zone) {
+		setenv("TZ", conf->time_zone, 1);
+		tzset();
+	}
 }

@@ -69,6 +69,7 @@ struct conf {
 		long long give_up;     /* temp failures for this long: failed */
 	} acks;
 	char *notices_file; /* NULL: none */
+	char *time_zone;    /* e.g. "Asia/Shanghai"; NULL: the system's */
 	char **escalate_to; /* supervisors' addr-specs, told of escalations */
 	size_t nescalate_to;
 };
@@ -79,6 +80,9 @@ struct conf {
 int conf_load(const char *path, struct conf **conf_r,
 	      struct xerr *err) WARN_UNUSED;
 void conf_free(struct conf **conf);
+/* Make the configuration's time_zone the process's local time (TZ) for
+ * dates in acknowledgements, the CLI and reports. No-op without one. */
+void conf_apply_time_zone(const struct conf *conf);
 
 /* Read a password file (first line, without the newline). Returns 0 and an
  * owned string (free with secret_free), or -1 with XERR_CONFIG. */

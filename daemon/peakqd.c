@@ -202,6 +202,7 @@ int main(int argc, char **argv)
 		log_err("%s", err.msg);
 		return EX_CONFIG;
 	}
+	conf_apply_time_zone(set.conf);
 	if (check) {
 		size_t nmb = 0;
 		for (size_t i = 0; i < set.conf->naccounts; i++)
@@ -317,6 +318,7 @@ int main(int argc, char **argv)
 			} else {
 				setup_free(&set);
 				set = fresh;
+				conf_apply_time_zone(set.conf);
 				ob.conf = set.conf;
 				free(next_try);
 				free(failures);

@@ -45,6 +45,13 @@ expect_78 "a supervisor address that is not one" \
 { cat "$T/peakq.yaml"; echo "escalate_to: \"Sam <sam@shop.example>\""; } >"$T/bad.yaml"
 "$PEAKQD" -n -c "$T/bad.yaml" >/dev/null 2>&1
 is $? 0 "escalate_to: one address with a name is fine"
+{ cat "$T/peakq.yaml"; echo "time_zone: Mars/Olympus_Mons"; } >"$T/bad.yaml"
+n=$(($(wc -l <"$T/peakq.yaml") + 1))
+expect_78 "an unknown time zone" \
+	"$T/bad.yaml:$n:12: time_zone: unknown time zone 'Mars/Olympus_Mons'"
+{ cat "$T/peakq.yaml"; echo "time_zone: Asia/Shanghai"; } >"$T/bad.yaml"
+"$PEAKQD" -n -c "$T/bad.yaml" >/dev/null 2>&1
+is $? 0 "time_zone: Asia/Shanghai is fine"
 printf 'accounts: [\n' >"$T/bad.yaml"
 expect_78 "broken YAML" "$T/bad.yaml:2:1: "
 

@@ -47,6 +47,13 @@ TZ=Europe/Berlin python3 "$top_srcdir/tests/season.py" check "$T/report-berlin.j
 	"$T/expected.json" "$top_srcdir/rules/10-holiday.yaml" >"$T/berlin.txt"
 ok $? "in Europe/Berlin the days and hours are Berlin's: $(tail -1 "$T/berlin.txt")"
 
+# ... and so do they with time_zone: in peakq.yaml, whatever TZ says.
+sed 's/^team_name: .*/team_name: Holiday Desk\ntime_zone: Europe\/Berlin/' "$T/peakq.yaml" >"$T/berlin.yaml"
+TZ=Asia/Shanghai "$PEAKQ" -c "$T/berlin.yaml" report --format json >"$T/report-tz.json"
+TZ=Europe/Berlin python3 "$top_srcdir/tests/season.py" check "$T/report-tz.json" \
+	"$T/expected.json" "$top_srcdir/rules/10-holiday.yaml" >"$T/tz.txt"
+ok $? "time_zone: Europe/Berlin in the configuration wins over TZ: $(tail -1 "$T/tz.txt")"
+
 Q report >"$T/report.txt"
 ok $? "report (text)"
 for s in "^VOLUME: 3000 cases" "^SPEED" "^TEMPLATES" "^WORK" "by hour of day" \
