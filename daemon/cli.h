@@ -111,5 +111,6 @@ int cmd_search(struct cli *cli, int argc, char **argv);
 int cmd_reply(struct cli *cli, int argc, char **argv);
 int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv); /* health */
 
 #endif

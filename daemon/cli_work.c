@@ -544,7 +544,7 @@ static const struct option note_opt[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int cmd_status(struct cli *cli, int argc, char **argv)
+static int cmd_set_status(struct cli *cli, int argc, char **argv)
 {
 	struct status_opts so = {0};
 	struct work w;
@@ -854,7 +854,7 @@ static const struct {
 } work_cmds[] = {
     {"next", cmd_next},		{"claim", cmd_claim},
     {"assign", cmd_assign},	{"release", cmd_release},
-    {"note", cmd_note},		{"status", cmd_status},
+    {"note", cmd_note},		{"status", cmd_set_status},
     {"resolve", cmd_resolve},	{"reopen", cmd_reopen},
     {"escalate", cmd_escalate}, {"tag", cmd_tag},
     {"priority", cmd_priority},

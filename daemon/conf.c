@@ -75,6 +75,7 @@ void conf_free(struct conf **confp)
 	free(c->default_lang);
 	free(c->subject_tag);
 	free(c->time_zone);
+	free(c->metrics_file);
 	for (size_t i = 0; i < c->nescalate_to; i++)
 		free(c->escalate_to[i]);
 	free(c->escalate_to);
@@ -618,12 +619,14 @@ static int load_escalate_to(const struct yml_doc *doc, const struct yml_node *v,
 static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
-	static const char *const keys[] = {
-	    "team_name",     "store",	      "rules_dir",
-	    "templates_dir", "poll_interval", "max_message_size",
-	    "default_lang",  "subject_tag",   "accounts",
-	    "smtp",	     "acks",	      "notices",
-	    "escalate_to",   "time_zone",     NULL};
+	static const char *const keys[] = {"team_name",	    "store",
+					   "rules_dir",	    "templates_dir",
+					   "poll_interval", "max_message_size",
+					   "default_lang",  "subject_tag",
+					   "accounts",	    "smtp",
+					   "acks",	    "notices",
+					   "escalate_to",   "time_zone",
+					   "metrics_file",  NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -689,6 +692,9 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 		return -1;
 	if ((v = yml_get(root, "escalate_to")) &&
 	    load_escalate_to(doc, v, c, err) < 0)
+		return -1;
+	if ((v = yml_get(root, "metrics_file")) &&
+	    yml_str(doc, v, "metrics_file", 0, &c->metrics_file, err) < 0)
 		return -1;
 	if ((v = yml_get(root, "time_zone"))) {
 		char *zf;
@@ -761,6 +767,7 @@ int conf_load(const char *path, struct conf **conf_r, struct xerr *err)
 	resolve_path(c, &c->templates_dir);
 	resolve_path(c, &c->smtp.ca_file);
 	resolve_path(c, &c->notices_file);
+	resolve_path(c, &c->metrics_file);
 	resolve_path(c, &c->smtp.password_file);
 	for (size_t i = 0; i < c->naccounts; i++) {
 		resolve_path(c, &c->accounts[i].ca_file);

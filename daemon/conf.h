@@ -70,6 +70,7 @@ struct conf {
 	} acks;
 	char *notices_file; /* NULL: none */
 	char *time_zone;    /* e.g. "Asia/Shanghai"; NULL: the system's */
+	char *metrics_file; /* Prometheus text file; NULL: none */
 	char **escalate_to; /* supervisors' addr-specs, told of escalations */
 	size_t nescalate_to;
 };

@@ -776,6 +776,9 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		log_debug("imap: account=%s mailbox=%s: %zu new message(s) "
 			  "after uid %u",
 			  a->name, name, n, mb.last_uid);
+	if (store_mailbox_state(ctx->store, mb.id, n ? "fetching" : "ok",
+				(long long)n, now_s(), err) < 0)
+		goto out;
 	sizes = xcalloc(n ? n : 1, sizeof(*sizes));
 	if (imap_sizes(ic, uids, n, sizes, err) < 0)
 		goto out;
@@ -820,6 +823,13 @@ static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		if (store_commit(ctx->store, err) < 0)
 			goto out;
 		if (mark_done(ctx, ic, a, &mb, b.done, b.ndone, err) < 0)
+			goto out;
+		/* Health: what is left, and a sign of life while a long
+		 * backlog drains. */
+		if (store_mailbox_state(ctx->store, mb.id, "fetching",
+					(long long)(n - i - k), now_s(),
+					err) < 0 ||
+		    store_daemon_touch(ctx->store, now_s(), err) < 0)
 			goto out;
 	}
 	ret = 0;

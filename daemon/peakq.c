@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"queue\n"
 		"  report [--since D] [--format F]      the season review "
 		"(text, json, csv, html)\n"
+		"  status [--json]                      is peakqd alive, "
+		"mailboxes, outbox (exit 1: no)\n"
 		"\n"
 		"Check and test (no store needed):\n"
 		"  rules test [--json] FILE.eml|DIR...  dry-run the daemon's "
@@ -134,6 +136,8 @@ int main(int argc, char **argv)
 		r = cmd_watch(&cli, argc - i, argv + i);
 	else if (strcmp(cmd, "report") == 0)
 		r = cmd_report(&cli, argc - i, argv + i);
+	else if (strcmp(cmd, "status") == 0)
+		r = cmd_status(&cli, argc - i, argv + i);
 	else if ((r = cmd_work(&cli, argc - i, argv + i)) >= 0)
 		;
 	else if (strcmp(cmd, "help") == 0) {

@@ -16,11 +16,15 @@
 #include "conf.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "notices.h"
 #include "outbox.h"
 #include "rules.h"
 #include "store.h"
 #include "tmpl.h"
+
+/* The metrics file is rewritten at most this often (seconds). */
+#define METRICS_EVERY 10
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -57,6 +61,36 @@ static int template_exists(const char *name, void *ctx)
 	const struct tmpl *t = tmpl_find(ctx, "en", name);
 
 	return t && strcmp(tmpl_lang(t), "en") == 0;
+}
+
+/* Health for `peakq status`: the heartbeat (a failure to record it is
+ * only logged: the queue matters more than its monitoring). */
+static void heartbeat(struct store *st, const struct setup *s,
+		      int64_t started_at, int stopping)
+{
+	struct xerr err = {0};
+
+	if (store_daemon_beat(st, (long long)getpid(), PACKAGE_VERSION,
+			      started_at, now_s(), s->conf->poll_interval,
+			      stopping, &err) < 0)
+		log_warn("%s", err.msg);
+}
+
+/* An account could not be polled: each of its mailboxes shows why. */
+static void account_down(struct store *st, const struct conf_account *a,
+			 const char *why)
+{
+	struct xerr err = {0};
+
+	for (size_t i = 0; i < a->nmailboxes; i++) {
+		struct store_mailbox mb;
+		if (store_mailbox_get(st, a->name, a->mailboxes[i], &mb, &err) <
+			0 ||
+		    store_mailbox_health(st, mb.id, now_s(), why, &err) < 0) {
+			log_warn("%s", err.msg);
+			return;
+		}
+	}
 }
 
 static int setup_load(const char *path, struct setup *s, struct xerr *err)
@@ -142,8 +176,9 @@ int main(int argc, char **argv)
 	struct xerr err = {0};
 	struct sigaction sa = {0};
 	sigset_t block, during;
-	int64_t *next_try = NULL;
+	int64_t *next_try = NULL, started_at = 0, metrics_at = 0;
 	int *failures = NULL;
+	unsigned long *reconnects = NULL;
 
 	while ((c = getopt_long(argc, argv, "c:ndvhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -247,6 +282,9 @@ int main(int argc, char **argv)
 		 set.conf->store_path, once ? " (once)" : "");
 	next_try = xcalloc(set.conf->naccounts, sizeof(*next_try));
 	failures = xcalloc(set.conf->naccounts, sizeof(*failures));
+	reconnects = xcalloc(set.conf->naccounts, sizeof(*reconnects));
+	started_at = now_s();
+	heartbeat(st, &set, started_at, 0);
 
 	while (!stop_requested) {
 		struct ingest_ctx ic = {.conf = set.conf,
@@ -270,6 +308,7 @@ int main(int argc, char **argv)
 			}
 			memset(&ic.counts, 0, sizeof(ic.counts));
 			if (ingest_account(&ic, a, &err) < 0) {
+				account_down(st, a, err.msg);
 				int64_t d = 5;
 				for (int k = 0; k < failures[i] && d < 900; k++)
 					d *= 2;
@@ -283,6 +322,8 @@ int main(int argc, char **argv)
 				if (once)
 					status = EX_TEMPFAIL;
 			} else {
+				if (failures[i])
+					reconnects[i]++;
 				failures[i] = 0;
 				next_try[i] = 0;
 			}
@@ -300,6 +341,14 @@ int main(int argc, char **argv)
 		}
 		if (!stop_requested && outbox_flush(&ob, &err) < 0)
 			log_err("%s", err.msg);
+		heartbeat(st, &set, started_at, 0);
+		if (set.conf->metrics_file &&
+		    now_s() - metrics_at >= METRICS_EVERY) {
+			metrics_at = now_s();
+			if (metrics_write(set.conf->metrics_file, st, set.conf,
+					  reconnects, &err) < 0)
+				log_warn("%s", err.msg);
+		}
 		sigprocmask(SIG_BLOCK, &block, NULL);
 		if (once)
 			break;
@@ -322,10 +371,14 @@ int main(int argc, char **argv)
 				ob.conf = set.conf;
 				free(next_try);
 				free(failures);
+				free(reconnects);
 				next_try = xcalloc(set.conf->naccounts,
 						   sizeof(*next_try));
 				failures = xcalloc(set.conf->naccounts,
 						   sizeof(*failures));
+				reconnects = xcalloc(set.conf->naccounts,
+						     sizeof(*reconnects));
+				metrics_at = 0;
 				log_info("reloaded: %zu account(s), %zu "
 					 "rule(s), %zu notice(s)",
 					 set.conf->naccounts,
@@ -339,11 +392,17 @@ int main(int argc, char **argv)
 	}
 	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
 		 ob.sent, ob.temp_failed, ob.failed);
+	heartbeat(st, &set, started_at, 1);
+	if (set.conf->metrics_file &&
+	    metrics_write(set.conf->metrics_file, st, set.conf, reconnects,
+			  &err) < 0)
+		log_warn("%s", err.msg);
 out:
 	outbox_release(&ob);
 	store_close(&st);
 	setup_free(&set);
 	free(next_try);
 	free(failures);
+	free(reconnects);
 	return status;
 }

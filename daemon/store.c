@@ -167,6 +167,14 @@ static const char *const migrations[] = {
     " peakq_fts(author), NULL, peakq_fts(body) FROM note;"
     "CREATE INDEX cases_order ON cases(order_id);"
     "CREATE INDEX cases_assignee ON cases(assignee, status);",
+    /* 5: health: each mailbox's state and backlog, the daemon's
+     * heartbeat (peakq status) */
+    "ALTER TABLE mailbox ADD COLUMN state TEXT;"
+    "ALTER TABLE mailbox ADD COLUMN state_at INTEGER;"
+    "ALTER TABLE mailbox ADD COLUMN backlog INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE daemon(id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " pid INTEGER, version TEXT, started_at INTEGER, heartbeat_at INTEGER,"
+    " stopped_at INTEGER, poll_interval INTEGER);",
 };
 
 enum stmt_id {
@@ -287,9 +295,10 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
     [S_MAILBOX_LAST_UID] = "UPDATE mailbox SET last_uid = ?2"
 			   " WHERE id = ?1 AND last_uid < ?2",
     [S_MAILBOX_OK] = "UPDATE mailbox SET last_ok_at = ?2, last_error ="
-		     " NULL WHERE id = ?1",
+		     " NULL, state = 'ok', state_at = ?2, backlog = 0"
+		     " WHERE id = ?1",
     [S_MAILBOX_ERR] = "UPDATE mailbox SET last_error = ?3, last_error_at"
-		      " = ?2 WHERE id = ?1",
+		      " = ?2, state = 'error', state_at = ?2 WHERE id = ?1",
     [S_MESSAGE_SEEN] = "SELECT 1 FROM message WHERE mailbox_id = ?1"
 		       " AND uidvalidity = ?2 AND uid = ?3",
     [S_CASE_BY_MID] = "SELECT case_id FROM message WHERE message_id = ?1"
@@ -2536,6 +2545,218 @@ int store_report_escalations(struct store *st, int64_t since, int64_t until,
 			break;
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		db_error(st, rc, "escalations", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- health */
+
+static int exec_bind(struct store *st, const char *sql, const char *what,
+		     int (*bind)(sqlite3_stmt *s, const void *ctx),
+		     const void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, what, err);
+	bind(s, ctx);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, what, err);
+	return 0;
+}
+
+struct mb_state_args {
+	int64_t id, at;
+	const char *state;
+	long long backlog;
+};
+
+static int bind_mb_state(sqlite3_stmt *s, const void *ctx)
+{
+	const struct mb_state_args *a = ctx;
+
+	sqlite3_bind_int64(s, 1, a->id);
+	bind_text(s, 2, a->state);
+	sqlite3_bind_int64(s, 3, a->at);
+	sqlite3_bind_int64(s, 4, a->backlog);
+	return 0;
+}
+
+int store_mailbox_state(struct store *st, int64_t id, const char *state,
+			long long backlog, int64_t at, struct xerr *err)
+{
+	struct mb_state_args a = {
+	    .id = id, .at = at, .state = state, .backlog = backlog};
+
+	return exec_bind(st,
+			 "UPDATE mailbox SET state = ?2, state_at = ?3,"
+			 " backlog = ?4 WHERE id = ?1",
+			 "record mailbox state", bind_mb_state, &a, err);
+}
+
+struct beat_args {
+	long long pid;
+	const char *version;
+	int64_t started_at, now, poll_interval;
+	int stopping;
+};
+
+static int bind_beat(sqlite3_stmt *s, const void *ctx)
+{
+	const struct beat_args *a = ctx;
+
+	sqlite3_bind_int64(s, 1, a->pid);
+	bind_text(s, 2, a->version);
+	sqlite3_bind_int64(s, 3, a->started_at);
+	sqlite3_bind_int64(s, 4, a->now);
+	sqlite3_bind_int64(s, 5, a->poll_interval);
+	sqlite3_bind_int(s, 6, a->stopping);
+	return 0;
+}
+
+int store_daemon_beat(struct store *st, long long pid, const char *version,
+		      int64_t started_at, int64_t now, int64_t poll_interval,
+		      int stopping, struct xerr *err)
+{
+	struct beat_args a = {.pid = pid,
+			      .version = version,
+			      .started_at = started_at,
+			      .now = now,
+			      .poll_interval = poll_interval,
+			      .stopping = stopping};
+
+	return exec_bind(
+	    st,
+	    "INSERT INTO daemon(id, pid, version, started_at, heartbeat_at,"
+	    " stopped_at, poll_interval) VALUES(1, ?1, ?2, ?3, ?4, CASE WHEN"
+	    " ?6 THEN ?4 END, ?5) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
+	    " version = ?2, started_at = ?3, heartbeat_at = ?4, stopped_at ="
+	    " CASE WHEN ?6 THEN ?4 END, poll_interval = ?5",
+	    "record heartbeat", bind_beat, &a, err);
+}
+
+static int bind_touch(sqlite3_stmt *s, const void *ctx)
+{
+	sqlite3_bind_int64(s, 1, *(const int64_t *)ctx);
+	return 0;
+}
+
+int store_daemon_touch(struct store *st, int64_t now, struct xerr *err)
+{
+	return exec_bind(st, "UPDATE daemon SET heartbeat_at = ?1 WHERE id = 1",
+			 "record heartbeat", bind_touch, &now, err);
+}
+
+int store_health(struct store *st, struct store_daemon_info *d_r,
+		 int (*cb)(const struct store_mailbox_info *m, void *ctx),
+		 void *ctx, struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	memset(d_r, 0, sizeof(*d_r));
+	rc = sqlite3_prepare_v2(st->db,
+				"SELECT pid, version, started_at, heartbeat_at,"
+				" stopped_at, poll_interval FROM daemon WHERE"
+				" id = 1",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare health", err);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		d_r->known = 1;
+		d_r->pid = sqlite3_column_int64(s, 0);
+		snprintf(d_r->version, sizeof(d_r->version), "%s",
+			 col_str(s, 1) ? col_str(s, 1) : "");
+		d_r->started_at = sqlite3_column_int64(s, 2);
+		d_r->heartbeat_at = sqlite3_column_int64(s, 3);
+		d_r->stopped_at = sqlite3_column_int64(s, 4);
+		d_r->poll_interval = sqlite3_column_int64(s, 5);
+	} else if (rc != SQLITE_DONE) {
+		db_error(st, rc, "read heartbeat", err);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!cb)
+		return 0;
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "SELECT account, name, state, state_at, backlog, last_ok_at,"
+	    " last_error, last_error_at, uidvalidity, last_uid FROM mailbox"
+	    " ORDER BY account, name",
+	    -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, "prepare mailboxes", err);
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_mailbox_info m = {
+		    .account = col_str(s, 0),
+		    .name = col_str(s, 1),
+		    .state = col_str(s, 2),
+		    .state_at = sqlite3_column_int64(s, 3),
+		    .backlog = sqlite3_column_int64(s, 4),
+		    .last_ok_at = sqlite3_column_int64(s, 5),
+		    .last_error = col_str(s, 6),
+		    .last_error_at = sqlite3_column_int64(s, 7),
+		    .uidvalidity = (uint32_t)sqlite3_column_int64(s, 8),
+		    .last_uid = (uint32_t)sqlite3_column_int64(s, 9),
+		};
+		if (cb(&m, ctx))
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "read mailboxes", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int store_metrics(struct store *st,
+		  int (*cb)(const char *name, const char *label,
+			    const char *value, long long n, void *ctx),
+		  void *ctx, struct xerr *err)
+{
+	/* name, label, label value, count: everything the metrics file
+	 * shows that the store knows, as monotonic totals. */
+	static const char sql[] =
+	    "SELECT 'cases', 'category', category, count(*) FROM cases"
+	    " GROUP BY category"
+	    " UNION ALL SELECT 'messages', NULL, NULL, count(*) FROM message"
+	    " UNION ALL SELECT 'acks', 'state', state, count(*) FROM outbox"
+	    " WHERE kind = 'ack' GROUP BY state"
+	    " UNION ALL SELECT 'ack_latency', 'le', b.le, (SELECT count(*)"
+	    " FROM cases WHERE acked_at IS NOT NULL AND (b.le = '+Inf' OR"
+	    " acked_at - created_at <= CAST(b.le AS INTEGER))) FROM (SELECT"
+	    " '1' AS le UNION ALL SELECT '2' UNION ALL SELECT '5' UNION ALL"
+	    " SELECT '10' UNION ALL SELECT '30' UNION ALL SELECT '60' UNION"
+	    " ALL SELECT '300' UNION ALL SELECT '3600' UNION ALL SELECT"
+	    " '+Inf') b"
+	    " UNION ALL SELECT 'ack_latency_sum', NULL, NULL,"
+	    " coalesce(sum(acked_at - created_at), 0) FROM cases WHERE"
+	    " acked_at IS NOT NULL";
+	sqlite3_stmt *s = NULL;
+	int rc, ret = -1;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, "prepare metrics", err);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(col_str(s, 0), col_str(s, 1), col_str(s, 2),
+		       sqlite3_column_int64(s, 3), ctx))
+			break;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		db_error(st, rc, "metrics", err);
 		goto out;
 	}
 	ret = 0;

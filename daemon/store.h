@@ -55,6 +55,45 @@ int store_mailbox_set_last_uid(struct store *st, int64_t id, uint32_t uid,
 int store_mailbox_health(struct store *st, int64_t id, int64_t at,
 			 const char *error, struct xerr *err) WARN_UNUSED;
 
+/* State of a mailbox now: "connecting", "fetching" (backlog messages to
+ * go), "ok", "error"; store_mailbox_health sets ok/error too. */
+int store_mailbox_state(struct store *st, int64_t id, const char *state,
+			long long backlog, int64_t at,
+			struct xerr *err) WARN_UNUSED;
+/* The daemon's heartbeat (stopping: it is stopping cleanly now). */
+int store_daemon_beat(struct store *st, long long pid, const char *version,
+		      int64_t started_at, int64_t now, int64_t poll_interval,
+		      int stopping, struct xerr *err) WARN_UNUSED;
+
+/* A sign of life between heartbeats (a long batch of work). */
+int store_daemon_touch(struct store *st, int64_t now,
+		       struct xerr *err) WARN_UNUSED;
+
+struct store_daemon_info {
+	int known;
+	long long pid;
+	char version[32];
+	int64_t started_at, heartbeat_at, stopped_at, poll_interval;
+};
+struct store_mailbox_info {
+	const char *account, *name, *state, *last_error;
+	int64_t state_at, last_ok_at, last_error_at;
+	long long backlog;
+	uint32_t uidvalidity, last_uid;
+};
+/* The daemon's last heartbeat and every mailbox's state (cb; NULL for
+ * the heartbeat alone). */
+int store_health(struct store *st, struct store_daemon_info *d_r,
+		 int (*cb)(const struct store_mailbox_info *m, void *ctx),
+		 void *ctx, struct xerr *err) WARN_UNUSED;
+/* Totals for the metrics file: cb(name, label, label value, n) for cases
+ * by category, messages, acks by state, ack latency buckets (le = 1, 2,
+ * 5, 10, 30, 60, 300, 3600, +Inf seconds, cumulative) and their sum. */
+int store_metrics(struct store *st,
+		  int (*cb)(const char *name, const char *label,
+			    const char *value, long long n, void *ctx),
+		  void *ctx, struct xerr *err) WARN_UNUSED;
+
 /* ---------------------------------------------------------------- ingest */
 
 /* Does a message with this (mailbox, uidvalidity, uid) exist? 1/0/-1. */

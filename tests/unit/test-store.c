@@ -69,8 +69,8 @@ int main(void)
 		diag("%s", err.msg);
 		return done_testing();
 	}
-	is_int(store_schema_version(st), 4,
-	       "schema version 4 (all migrations run)");
+	is_int(store_schema_version(st), 5,
+	       "schema version 5 (all migrations run)");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	   "store file is mode 0600");
 	ok(strlen(store_instance(st)) == 24, "instance token");
