@@ -4,10 +4,11 @@
 set -eu
 
 BUILD="autoconf automake make gcc pkg-config libc6-dev
-libetpan-dev libcurl4-gnutls-dev libsqlite3-dev libyaml-dev libgnutls28-dev"
+libetpan-dev libcurl4-gnutls-dev libsqlite3-dev libyaml-dev libgnutls28-dev
+libsystemd-dev"
 RUNTIME="ca-certificates"
 TEST="dovecot-imapd dovecot-lmtpd postfix openssl python3 sqlite3 clang-format valgrind
-bash-completion chromium fonts-noto-cjk"
+bash-completion chromium fonts-noto-cjk systemd"
 
 want=""
 for p in $BUILD $RUNTIME $TEST; do

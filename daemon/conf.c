@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "buf.h"
 #include "conf.h"
 #include "yml.h"
 
@@ -94,6 +95,50 @@ void conf_free(struct conf **confp)
 	free(c->smtp.envelope_from);
 	free(c);
 	*confp = NULL;
+}
+
+/* ${NAME} in a path becomes the environment variable NAME; with systemd,
+ * password_file: ${CREDENTIALS_DIRECTORY}/support-imap reads a
+ * LoadCredential= file. An unset variable is an error, not "". */
+static int expand_env(const struct yml_doc *doc, const struct yml_node *v,
+		      char **s, struct xerr *err)
+{
+	char *p = strstr(*s, "${");
+	struct buf b;
+	const char *q = *s;
+
+	if (!p)
+		return 0;
+	buf_init(&b, 8192);
+	while ((p = strstr(q, "${"))) {
+		char *end = strchr(p, '}'), *name;
+		const char *val;
+		if (!end) {
+			buf_release(&b);
+			return yml_error(doc, v, err, "'${' without '}'");
+		}
+		name = xstrndup(p + 2, (size_t)(end - p - 2));
+		val = getenv(name);
+		if (!val || !*val) {
+			int r = yml_error(
+			    doc, v, err, "${%s} is not set%s", name,
+			    strcmp(name, "CREDENTIALS_DIRECTORY") == 0
+				? " (run peakqd under systemd with "
+				  "LoadCredential=, or give the file's path)"
+				: "");
+			free(name);
+			buf_release(&b);
+			return r;
+		}
+		free(name);
+		(void)!buf_add(&b, q, (size_t)(p - q));
+		(void)!buf_adds(&b, val);
+		q = end + 1;
+	}
+	(void)!buf_adds(&b, q);
+	free(*s);
+	*s = buf_detach(&b, NULL);
+	return 0;
 }
 
 /* Make a relative path relative to the config file's directory. */
@@ -218,7 +263,8 @@ static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 			  "go in this file)");
 		goto out;
 	}
-	if (yml_str(doc, v, "password_file", 0, &a->password_file, err) < 0)
+	if (yml_str(doc, v, "password_file", 0, &a->password_file, err) < 0 ||
+	    expand_env(doc, v, &a->password_file, err) < 0)
 		goto out;
 	a->timeout = PQ_IMAP_TIMEOUT;
 	if ((v = yml_get(m, "timeout"))) {
@@ -479,7 +525,8 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 	    yml_str(doc, v, "smtp user", 0, &s->user, err) < 0)
 		goto out;
 	if ((v = yml_get(m, "password_file")) &&
-	    yml_str(doc, v, "password_file", 0, &s->password_file, err) < 0)
+	    (yml_str(doc, v, "password_file", 0, &s->password_file, err) < 0 ||
+	     expand_env(doc, v, &s->password_file, err) < 0))
 		goto out;
 	if (s->user && !s->password_file) {
 		yml_error(doc, m, err,

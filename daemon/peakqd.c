@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +14,10 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "conf.h"
 #include "ingest.h"
@@ -146,6 +152,51 @@ static void usage(FILE *f)
 
 /* Sleep up to secs, returning early on a signal. Signals stay blocked
  * outside this call so no wake-up is lost. */
+/* systemd (Type=notify): READY, RELOADING, STOPPING, STATUS and the
+ * watchdog, when built with libsystemd and run under it; no-ops
+ * otherwise. */
+static void notify(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void notify(const char *fmt, ...)
+{
+#ifdef HAVE_SYSTEMD
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)sd_notify(0, msg);
+#else
+	(void)fmt;
+#endif
+}
+
+/* Half the watchdog interval in seconds (0: no watchdog): the loop must
+ * wake at least that often. */
+static int watchdog_secs(void)
+{
+#ifdef HAVE_SYSTEMD
+	uint64_t usec = 0;
+
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec)
+		return (int)(usec / 2000000) > 0 ? (int)(usec / 2000000) : 1;
+#endif
+	return 0;
+}
+
+static void notify_status(struct store *st)
+{
+	struct store_counts c;
+	struct xerr err = {0};
+
+	if (store_counts(st, &c, &err) == 0)
+		notify("STATUS=%lld cases, %lld acknowledgements sent, %lld "
+		       "waiting, %lld failed, %lld uncertain",
+		       c.cases, c.outbox_sent, c.outbox_pending,
+		       c.outbox_failed, c.outbox_uncertain);
+	notify("WATCHDOG=1");
+}
+
 static void nap(int secs, const sigset_t *during)
 {
 	struct timespec ts = {.tv_sec = secs};
@@ -285,6 +336,8 @@ int main(int argc, char **argv)
 	reconnects = xcalloc(set.conf->naccounts, sizeof(*reconnects));
 	started_at = now_s();
 	heartbeat(st, &set, started_at, 0);
+	notify("READY=1");
+	notify_status(st);
 
 	while (!stop_requested) {
 		struct ingest_ctx ic = {.conf = set.conf,
@@ -342,6 +395,7 @@ int main(int argc, char **argv)
 		if (!stop_requested && outbox_flush(&ob, &err) < 0)
 			log_err("%s", err.msg);
 		heartbeat(st, &set, started_at, 0);
+		notify_status(st);
 		if (set.conf->metrics_file &&
 		    now_s() - metrics_at >= METRICS_EVERY) {
 			metrics_at = now_s();
@@ -355,6 +409,7 @@ int main(int argc, char **argv)
 		if (reload_requested) {
 			struct setup fresh;
 			reload_requested = 0;
+			notify("RELOADING=1");
 			if (setup_load(path, &fresh, &err) < 0) {
 				log_err("reload refused, keeping the running "
 					"configuration: %s",
@@ -385,11 +440,19 @@ int main(int argc, char **argv)
 					 rules_count(set.rules),
 					 notices_count(set.notices));
 			}
+			notify("READY=1");
 			continue;
 		}
-		int64_t secs = wake - now_s();
-		nap(secs > 0 ? (int)secs : 0, &during);
+		/* Sleep until the next poll, waking for the watchdog. */
+		for (int64_t secs = wake - now_s(), wd = watchdog_secs();
+		     secs > 0 && !stop_requested && !reload_requested;
+		     secs = wake - now_s()) {
+			nap(wd && secs > wd ? (int)wd : (int)secs, &during);
+			if (wd)
+				notify("WATCHDOG=1");
+		}
 	}
+	notify("STOPPING=1");
 	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
 		 ob.sent, ob.temp_failed, ob.failed);
 	heartbeat(st, &set, started_at, 1);
