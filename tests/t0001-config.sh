@@ -52,6 +52,18 @@ expect_78 "an unknown time zone" \
 { cat "$T/peakq.yaml"; echo "time_zone: Asia/Shanghai"; } >"$T/bad.yaml"
 "$PEAKQD" -n -c "$T/bad.yaml" >/dev/null 2>&1
 is $? 0 "time_zone: Asia/Shanghai is fine"
+# The documented example is a valid configuration (with this tree's rules
+# and templates), and so is every commented-out option in it.
+sed "s|^#\{0,1\} *rules_dir:.*|rules_dir: $top_srcdir/rules|; s|^#\{0,1\} *templates_dir:.*|templates_dir: $top_srcdir/templates|" \
+	"$top_srcdir/contrib/peakq.yaml.example" >"$T/example.yaml"
+"$PEAKQD" -n -c "$T/example.yaml" >"$T/out" 2>&1
+ok $? "contrib/peakq.yaml.example is valid: $(cat "$T/out")"
+printf 'notices:\n  - name: n\n    from: 2025-12-01\n    until: 2025-12-02\n    en: x\n' >"$T/notices.yaml"
+sed -e "s|^# time_zone:|time_zone:|; s|^# metrics_file: .*|metrics_file: $T/m.prom|" \
+	-e "s|^# escalate_to:|escalate_to:|; s|^# notices: .*|notices: $T/notices.yaml|" \
+	"$T/example.yaml" >"$T/example-all.yaml"
+"$PEAKQD" -n -c "$T/example-all.yaml" >"$T/out" 2>&1
+ok $? "and with its commented-out top-level options on: $(cat "$T/out")"
 printf 'accounts: [\n' >"$T/bad.yaml"
 expect_78 "broken YAML" "$T/bad.yaml:2:1: "
 
