@@ -229,10 +229,22 @@ enum stmt_id {
 	S_NOTE_ADD,
 	S_CASE_NOTES,
 	S_FTS_ADD,
+	S_MAILBOX_STATE,
+	S_DAEMON_BEAT,
+	S_DAEMON_TOUCH,
 	S_COUNT_MAX,
 };
 
 static const char *const stmt_sql[S_COUNT_MAX] = {
+    [S_MAILBOX_STATE] = "UPDATE mailbox SET state = ?2, state_at = ?3,"
+			" backlog = ?4 WHERE id = ?1",
+    [S_DAEMON_BEAT] = "INSERT INTO daemon(id, pid, version, started_at,"
+		      " heartbeat_at, stopped_at, poll_interval) VALUES(1, ?1,"
+		      " ?2, ?3, ?4, CASE WHEN ?6 THEN ?4 END, ?5) ON"
+		      " CONFLICT(id) DO UPDATE SET pid = ?1, version = ?2,"
+		      " started_at = ?3, heartbeat_at = ?4, stopped_at = CASE"
+		      " WHEN ?6 THEN ?4 END, poll_interval = ?5",
+    [S_DAEMON_TOUCH] = "UPDATE daemon SET heartbeat_at = ?1 WHERE id = 1",
     [S_CASE_STATE] = "SELECT status, assignee, priority, escalated, tags"
 		     " FROM cases WHERE id = ?1",
     [S_CASE_ASSIGN] = "UPDATE cases SET assignee = ?2, status = CASE WHEN"
@@ -2555,103 +2567,45 @@ out:
 
 /* ---------------------------------------------------------------- health */
 
-static int exec_bind(struct store *st, const char *sql, const char *what,
-		     int (*bind)(sqlite3_stmt *s, const void *ctx),
-		     const void *ctx, struct xerr *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc != SQLITE_OK)
-		return db_error(st, rc, what, err);
-	bind(s, ctx);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(st, rc, what, err);
-	return 0;
-}
-
-struct mb_state_args {
-	int64_t id, at;
-	const char *state;
-	long long backlog;
-};
-
-static int bind_mb_state(sqlite3_stmt *s, const void *ctx)
-{
-	const struct mb_state_args *a = ctx;
-
-	sqlite3_bind_int64(s, 1, a->id);
-	bind_text(s, 2, a->state);
-	sqlite3_bind_int64(s, 3, a->at);
-	sqlite3_bind_int64(s, 4, a->backlog);
-	return 0;
-}
-
 int store_mailbox_state(struct store *st, int64_t id, const char *state,
 			long long backlog, int64_t at, struct xerr *err)
 {
-	struct mb_state_args a = {
-	    .id = id, .at = at, .state = state, .backlog = backlog};
+	sqlite3_stmt *s = stmt(st, S_MAILBOX_STATE, err);
 
-	return exec_bind(st,
-			 "UPDATE mailbox SET state = ?2, state_at = ?3,"
-			 " backlog = ?4 WHERE id = ?1",
-			 "record mailbox state", bind_mb_state, &a, err);
-}
-
-struct beat_args {
-	long long pid;
-	const char *version;
-	int64_t started_at, now, poll_interval;
-	int stopping;
-};
-
-static int bind_beat(sqlite3_stmt *s, const void *ctx)
-{
-	const struct beat_args *a = ctx;
-
-	sqlite3_bind_int64(s, 1, a->pid);
-	bind_text(s, 2, a->version);
-	sqlite3_bind_int64(s, 3, a->started_at);
-	sqlite3_bind_int64(s, 4, a->now);
-	sqlite3_bind_int64(s, 5, a->poll_interval);
-	sqlite3_bind_int(s, 6, a->stopping);
-	return 0;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	bind_text(s, 2, state);
+	sqlite3_bind_int64(s, 3, at);
+	sqlite3_bind_int64(s, 4, backlog);
+	return step_done(st, s, "record mailbox state", err);
 }
 
 int store_daemon_beat(struct store *st, long long pid, const char *version,
 		      int64_t started_at, int64_t now, int64_t poll_interval,
 		      int stopping, struct xerr *err)
 {
-	struct beat_args a = {.pid = pid,
-			      .version = version,
-			      .started_at = started_at,
-			      .now = now,
-			      .poll_interval = poll_interval,
-			      .stopping = stopping};
+	sqlite3_stmt *s = stmt(st, S_DAEMON_BEAT, err);
 
-	return exec_bind(
-	    st,
-	    "INSERT INTO daemon(id, pid, version, started_at, heartbeat_at,"
-	    " stopped_at, poll_interval) VALUES(1, ?1, ?2, ?3, ?4, CASE WHEN"
-	    " ?6 THEN ?4 END, ?5) ON CONFLICT(id) DO UPDATE SET pid = ?1,"
-	    " version = ?2, started_at = ?3, heartbeat_at = ?4, stopped_at ="
-	    " CASE WHEN ?6 THEN ?4 END, poll_interval = ?5",
-	    "record heartbeat", bind_beat, &a, err);
-}
-
-static int bind_touch(sqlite3_stmt *s, const void *ctx)
-{
-	sqlite3_bind_int64(s, 1, *(const int64_t *)ctx);
-	return 0;
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, pid);
+	bind_text(s, 2, version);
+	sqlite3_bind_int64(s, 3, started_at);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, poll_interval);
+	sqlite3_bind_int(s, 6, stopping);
+	return step_done(st, s, "record heartbeat", err);
 }
 
 int store_daemon_touch(struct store *st, int64_t now, struct xerr *err)
 {
-	return exec_bind(st, "UPDATE daemon SET heartbeat_at = ?1 WHERE id = 1",
-			 "record heartbeat", bind_touch, &now, err);
+	sqlite3_stmt *s = stmt(st, S_DAEMON_TOUCH, err);
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	return step_done(st, s, "record heartbeat", err);
 }
 
 int store_health(struct store *st, struct store_daemon_info *d_r,
