@@ -24,6 +24,9 @@ int cli_store(struct cli *cli, int write, struct store **st_r);
 /* Print a store error and return its exit code: 75 when the store was
  * busy or unavailable for a while (try again), 69 otherwise. */
 int cli_store_error(const struct xerr *err);
+/* An agent name (or a tag): 1-64 bytes of valid UTF-8, no white space
+ * or control characters. */
+int cli_name_ok(const char *s);
 /* Who is acting: $PEAKQ_AGENT, else the login name. NULL (with a message
  * printed) when neither gives a usable name. */
 const char *cli_actor(void);

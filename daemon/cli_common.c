@@ -54,7 +54,7 @@ int cli_store_error(const struct xerr *err)
 	return EX_UNAVAILABLE;
 }
 
-static int actor_ok(const char *s)
+int cli_name_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -73,7 +73,7 @@ const char *cli_actor(void)
 	struct passwd *pw;
 
 	if (a && *a) {
-		if (!actor_ok(a)) {
+		if (!cli_name_ok(a)) {
 			fprintf(stderr,
 				"peakq: PEAKQ_AGENT must be a name of 1-64 "
 				"characters without spaces or control "
@@ -82,7 +82,7 @@ const char *cli_actor(void)
 		}
 		return a;
 	}
-	if ((pw = getpwuid(geteuid())) && actor_ok(pw->pw_name)) {
+	if ((pw = getpwuid(geteuid())) && cli_name_ok(pw->pw_name)) {
 		snprintf(name, sizeof(name), "%s", pw->pw_name);
 		return name;
 	}

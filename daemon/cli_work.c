@@ -171,9 +171,7 @@ static int do_claim(struct cli *cli, int argc, char **argv, int assign)
 	if (ret)
 		return ret < 0 ? 0 : ret;
 	agent = assign ? argv[optind + 1] : w.actor;
-	if (assign &&
-	    (strlen(agent) > 64 || strcspn(agent, " \t\r\n") != strlen(agent) ||
-	     !*agent || !text_utf8_valid(agent, strlen(agent)))) {
+	if (assign && !cli_name_ok(agent)) {
 		fprintf(stderr, "peakq assign: '%s' is not an agent name\n",
 			agent);
 		return 2;
@@ -544,16 +542,42 @@ static const struct option note_opt[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int cmd_set_status(struct cli *cli, int argc, char **argv)
+/* status, resolve and reopen: fixed is the status the command sets, or
+ * NULL when it is the argument after N. */
+static int status_cmd(struct cli *cli, int argc, char **argv, const char *cmd,
+		      const char *fixed, int reopen, const char *usage,
+		      const char *help)
 {
 	struct status_opts so = {0};
 	struct work w;
-	const char *status;
+	const char *status = fixed;
 	int ret;
 
-	work_init(&w, cli, "status");
-	ret = work_args(
-	    &w, argc, argv, 1, 1,
+	work_init(&w, cli, cmd);
+	ret = work_args(&w, argc, argv, fixed ? 0 : 1, 1, usage, help, note_opt,
+			status_extra, &so);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	if (!fixed) {
+		status = argv[optind + 1];
+		if (strcmp(status, "open") && strcmp(status, "pending") &&
+		    strcmp(status, "resolved")) {
+			fprintf(stderr,
+				"peakq status: '%s' is not open, pending or "
+				"resolved\n",
+				status);
+			return 2;
+		}
+	}
+	ret = set_status(&w, status, reopen, so.note);
+	work_free(&w);
+	return ret;
+}
+
+static int cmd_set_status(struct cli *cli, int argc, char **argv)
+{
+	return status_cmd(
+	    cli, argc, argv, "status", NULL, 0,
 	    "status [--force] [--note TEXT] N open|pending|resolved",
 	    "Set case N's status: open (being worked), pending (answered, "
 	    "waiting for\n"
@@ -564,68 +588,31 @@ static int cmd_set_status(struct cli *cli, int argc, char **argv)
 	    "the case's first reply for the SLA report.\n"
 	    "\n"
 	    "  --note TEXT  add a note in the same step\n"
-	    "  --force      change a case another agent has\n",
-	    note_opt, status_extra, &so);
-	if (ret)
-		return ret < 0 ? 0 : ret;
-	status = argv[optind + 1];
-	if (strcmp(status, "open") && strcmp(status, "pending") &&
-	    strcmp(status, "resolved")) {
-		fprintf(stderr,
-			"peakq status: '%s' is not open, pending or "
-			"resolved\n",
-			status);
-		return 2;
-	}
-	ret = set_status(&w, status, 0, so.note);
-	work_free(&w);
-	return ret;
+	    "  --force      change a case another agent has\n");
 }
 
 static int cmd_resolve(struct cli *cli, int argc, char **argv)
 {
-	struct status_opts so = {0};
-	struct work w;
-	int ret;
-
-	work_init(&w, cli, "resolve");
-	ret =
-	    work_args(&w, argc, argv, 0, 1, "resolve [--force] [--note TEXT] N",
-		      "Mark case N resolved (peakq status N resolved). A "
-		      "customer writing\n"
-		      "again reopens it.\n"
-		      "\n"
-		      "  --note TEXT  add a note in the same step\n"
-		      "  --force      resolve a case another agent has\n",
-		      note_opt, status_extra, &so);
-	if (ret)
-		return ret < 0 ? 0 : ret;
-	ret = set_status(&w, "resolved", 0, so.note);
-	work_free(&w);
-	return ret;
+	return status_cmd(cli, argc, argv, "resolve", "resolved", 0,
+			  "resolve [--force] [--note TEXT] N",
+			  "Mark case N resolved (peakq status N resolved). A "
+			  "customer writing\n"
+			  "again reopens it.\n"
+			  "\n"
+			  "  --note TEXT  add a note in the same step\n"
+			  "  --force      resolve a case another agent has\n");
 }
 
 static int cmd_reopen(struct cli *cli, int argc, char **argv)
 {
-	struct status_opts so = {0};
-	struct work w;
-	int ret;
-
-	work_init(&w, cli, "reopen");
-	ret =
-	    work_args(&w, argc, argv, 0, 1, "reopen [--force] [--note TEXT] N",
-		      "Reopen case N: open again for its owner, or new "
-		      "(in the queue) when\n"
-		      "nobody has it.\n"
-		      "\n"
-		      "  --note TEXT  add a note in the same step\n"
-		      "  --force      reopen a case another agent has\n",
-		      note_opt, status_extra, &so);
-	if (ret)
-		return ret < 0 ? 0 : ret;
-	ret = set_status(&w, "open", 1, so.note);
-	work_free(&w);
-	return ret;
+	return status_cmd(cli, argc, argv, "reopen", "open", 1,
+			  "reopen [--force] [--note TEXT] N",
+			  "Reopen case N: open again for its owner, or new "
+			  "(in the queue) when\n"
+			  "nobody has it.\n"
+			  "\n"
+			  "  --note TEXT  add a note in the same step\n"
+			  "  --force      reopen a case another agent has\n");
 }
 
 /* ---------------------------------------------------------------- escalate */
@@ -722,16 +709,10 @@ out:
 
 /* ---------------------------------------------------------------- tag */
 
+/* A tag is a name that can also sit in a CSV cell and a JSON list. */
 static int tag_ok(const char *t)
 {
-	size_t n = strlen(t);
-
-	if (!n || n > 64 || !text_utf8_valid(t, n))
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == ',' || *p == '"')
-			return 0;
-	return 1;
+	return cli_name_ok(t) && !strpbrk(t, ",\"");
 }
 
 static int cmd_tag(struct cli *cli, int argc, char **argv)
