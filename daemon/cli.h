@@ -50,6 +50,9 @@ size_t cli_width(const char *s);
 void cli_cell(FILE *f, const char *s, size_t width);
 /* "2026-12-27 09:15" local time, or "-" for 0. */
 void cli_time(int64_t t, char *buf, size_t size);
+/* A local date "2026-12-26", or "2026-12-26 09:00" (or with a T): 0 and
+ * *t_r, -1. end_of_day: a date alone means the end of that day. */
+int cli_parse_date(const char *s, int end_of_day, int64_t *t_r);
 /* "due in 3h20m" / "overdue 35m" relative to now. */
 void cli_due(int64_t due, int64_t now, char *buf, size_t size);
 

@@ -344,6 +344,27 @@ void cli_time(int64_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
 }
 
+int cli_parse_date(const char *s, int end_of_day, int64_t *t_r)
+{
+	struct tm tm;
+	const char *e;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!(e = strptime(s, "%Y-%m-%d", &tm)))
+		return -1;
+	if (*e == ' ' || *e == 'T') {
+		if (!(e = strptime(e + 1, "%H:%M", &tm)) || *e)
+			return -1;
+	} else if (*e) {
+		return -1;
+	} else if (end_of_day) {
+		tm.tm_mday++; /* --until 2026-01-12: through that day */
+	}
+	tm.tm_isdst = -1;
+	*t_r = (int64_t)mktime(&tm);
+	return 0;
+}
+
 void cli_due(int64_t due, int64_t now, char *buf, size_t size)
 {
 	int64_t d = due - now, a = d < 0 ? -d : d;

@@ -249,28 +249,16 @@ const char cli_filter_help[] =
     "                       or for a time (2h, 1d)\n"
     "  --all                include resolved cases\n";
 
+/* A date (cli_parse_date), or a duration back from now ("2h", "1d"). */
 static int parse_since(const char *s, int64_t now, int64_t *t_r)
 {
-	struct tm tm;
-	const char *end;
 	long long d;
 
 	if (parse_duration(s, &d) == 0 && strspn(s, "0123456789") < strlen(s)) {
 		*t_r = now - d;
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d", &tm)) &&
-	    (*end == 0 || *end == ' ' || *end == 'T')) {
-		if (*end && !(end = strptime(end + 1, "%H:%M", &tm)))
-			return -1;
-		if (*end)
-			return -1;
-		tm.tm_isdst = -1;
-		*t_r = (int64_t)mktime(&tm);
-		return 0;
-	}
-	return -1;
+	return cli_parse_date(s, 0, t_r);
 }
 
 int cli_filter_opt(int opt, const char *arg, struct store_filter *f,

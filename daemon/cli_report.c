@@ -479,27 +479,6 @@ int report_html(FILE *f, struct report *r, const char *team);
 
 /* ---------------------------------------------------------------- command */
 
-static int parse_when(const char *s, int end_of_day, int64_t *t_r)
-{
-	struct tm tm;
-	const char *e;
-
-	memset(&tm, 0, sizeof(tm));
-	if (!(e = strptime(s, "%Y-%m-%d", &tm)))
-		return -1;
-	if (*e == ' ' || *e == 'T') {
-		if (!(e = strptime(e + 1, "%H:%M", &tm)) || *e)
-			return -1;
-	} else if (*e) {
-		return -1;
-	} else if (end_of_day) {
-		tm.tm_mday++; /* --until 2026-01-12: through that day */
-	}
-	tm.tm_isdst = -1;
-	*t_r = (int64_t)mktime(&tm);
-	return 0;
-}
-
 static void report_usage(FILE *f)
 {
 	fputs(
@@ -565,8 +544,8 @@ int cmd_report(struct cli *cli, int argc, char **argv)
 		switch (ch) {
 		case 's':
 		case 'u':
-			if (parse_when(optarg, ch == 'u',
-				       ch == 's' ? &since : &until) < 0) {
+			if (cli_parse_date(optarg, ch == 'u',
+					   ch == 's' ? &since : &until) < 0) {
 				fprintf(stderr,
 					"peakq report: --%s needs a date "
 					"(2025-12-01 or '2025-12-01 08:00'), "
