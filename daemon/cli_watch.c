@@ -78,21 +78,31 @@ static int term_rows(void)
 	return 24;
 }
 
+/* The queue's counts at now, and the cases resolved since local
+ * midnight. */
+static int load_stats(struct store *st, int64_t now, struct stats *s,
+		      long long *resolved_r, struct xerr *err)
+{
+	time_t tt = (time_t)now;
+	struct tm tm;
+
+	memset(s, 0, sizeof(*s));
+	localtime_r(&tt, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return store_queue_stats(st, now, (int64_t)mktime(&tm), stat_cb, s,
+				 resolved_r, err);
+}
+
 /* The counts as one JSON object (for monitoring scripts). */
 static int counts_json(struct store *st, struct xerr *err)
 {
 	struct stats s;
 	int64_t now = now_s();
-	time_t tt = (time_t)now;
-	struct tm tm;
 	long long resolved = 0;
 	int first = 1;
 
-	memset(&s, 0, sizeof(s));
-	localtime_r(&tt, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	if (store_queue_stats(st, now, (int64_t)mktime(&tm), stat_cb, &s,
-			      &resolved, err) < 0)
+	if (load_stats(st, now, &s, &resolved, err) < 0)
 		return -1;
 	fputs("{", stdout);
 	json_kv_time(stdout, &first, "at", now);
@@ -133,13 +143,10 @@ static int frame(FILE *f, struct cli *cli, struct store *st,
 	long long resolved = 0;
 	int rows = term_rows(), used;
 
-	memset(&s, 0, sizeof(s));
+	if (load_stats(st, now, &s, &resolved, err) < 0)
+		return -1;
 	localtime_r(&tt, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	if (store_queue_stats(st, now, (int64_t)mktime(&tm), stat_cb, &s,
-			      &resolved, err) < 0)
-		return -1;
 	fprintf(f, "peakq watch  %s  %s", cli->conf->team_name, when);
 	if (interval)
 		fprintf(f, "  (every %ds; Ctrl-C to quit)", interval);
