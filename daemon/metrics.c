@@ -85,25 +85,30 @@ static int row(const char *name, const char *lab, const char *val, long long n,
 	return 0;
 }
 
+/* Both per-mailbox series from one read of the mailboxes. */
 struct mb_out {
-	struct buf *b;
-	int pass;
+	struct buf *backlog, *up;
 };
+
+static void mb_labels(struct buf *b, const char *metric,
+		      const struct store_mailbox_info *m)
+{
+	(void)!buf_addf(b, "%s{account=\"", metric);
+	label(b, m->account);
+	(void)!buf_adds(b, "\",mailbox=\"");
+	label(b, m->name);
+	(void)!buf_adds(b, "\"} ");
+}
 
 static int mb_row(const struct store_mailbox_info *m, void *ctx)
 {
 	struct mb_out *o = ctx;
 
-	(void)!buf_adds(o->b, o->pass == 0 ? "peakq_mailbox_backlog{account=\""
-					   : "peakq_mailbox_up{account=\"");
-	label(o->b, m->account);
-	(void)!buf_adds(o->b, "\",mailbox=\"");
-	label(o->b, m->name);
-	(void)!buf_addf(
-	    o->b, "\"} %lld\n",
-	    o->pass == 0
-		? m->backlog
-		: (long long)(!m->state || strcmp(m->state, "error") != 0));
+	mb_labels(o->backlog, "peakq_mailbox_backlog", m);
+	(void)!buf_addf(o->backlog, "%lld\n", m->backlog);
+	mb_labels(o->up, "peakq_mailbox_up", m);
+	(void)!buf_addf(o->up, "%d\n",
+			!m->state || strcmp(m->state, "error") != 0);
 	return 0;
 }
 
@@ -137,17 +142,19 @@ int metrics_write(const char *path, struct store *st, const struct conf *conf,
 		(void)!buf_addf(&b, "\"} %lu\n",
 				reconnects ? reconnects[i] : 0);
 	}
-	struct mb_out mo = {.b = &b};
+	struct buf up;
+	buf_init(&up, 8 * 1024 * 1024);
+	struct mb_out mo = {.backlog = &b, .up = &up};
 	(void)!buf_adds(&b, "# HELP peakq_mailbox_backlog Messages on the "
 			    "server still to be ingested.\n"
 			    "# TYPE peakq_mailbox_backlog gauge\n");
-	if (store_health(st, &d, mb_row, &mo, err) < 0)
-		goto out;
-	mo.pass = 1;
-	(void)!buf_adds(&b, "# HELP peakq_mailbox_up 1 when the last poll of "
-			    "the mailbox worked.\n"
-			    "# TYPE peakq_mailbox_up gauge\n");
-	if (store_health(st, &d, mb_row, &mo, err) < 0)
+	(void)!buf_adds(&up, "# HELP peakq_mailbox_up 1 when the last poll "
+			     "of the mailbox worked.\n"
+			     "# TYPE peakq_mailbox_up gauge\n");
+	int hr = store_health(st, &d, mb_row, &mo, err);
+	(void)!buf_add(&b, up.data, up.len);
+	buf_release(&up);
+	if (hr < 0)
 		goto out;
 	(void)!buf_addf(&b,
 			"# HELP peakq_heartbeat_timestamp_seconds The "
