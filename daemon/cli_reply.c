@@ -371,7 +371,6 @@ int cmd_reply(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 edited:;
-	const char *dom = strrchr(cli->conf->smtp.from_addr, '@');
 	const char *refs[1] = {th.ack_mid};
 	struct tmpl_mail mail = {
 	    .from_name = cli->conf->smtp.from_name,
@@ -386,9 +385,9 @@ edited:;
 	    .subject_tag = cli->conf->subject_tag,
 	    .date = now,
 	};
-	dom = dom ? dom + 1 : "localhost";
 	if (dry) {
-		mid = xasprintf("peakq-reply-0.%s@%s", store_instance(st), dom);
+		mid =
+		    store_message_id(st, "reply", 0, cli->conf->smtp.from_addr);
 		mail.message_id = mid;
 		if (tmpl_compose(&mail, buf_str(&subj), buf_str(&body),
 				 body.len, id, 1, &msg, &err) < 0) {
@@ -431,8 +430,7 @@ edited:;
 			xerr_set(&err, XERR_BUG, "reply row not created");
 		goto dberr;
 	}
-	mid = xasprintf("peakq-reply-%lld.%s@%s", (long long)row,
-			store_instance(st), dom);
+	mid = store_message_id(st, "reply", row, cli->conf->smtp.from_addr);
 	mail.message_id = mid;
 	if (tmpl_compose(&mail, buf_str(&subj), buf_str(&body), body.len, id, 1,
 			 &msg, &err) < 0) {

@@ -122,13 +122,6 @@ void ingest_decision_release(struct ingest_decision *d)
 
 /* ---------------------------------------------------------------- helpers */
 
-static const char *domain_of(const char *addr)
-{
-	const char *at = strrchr(addr, '@');
-
-	return at ? at + 1 : "localhost";
-}
-
 /* Hash of what follows the header block: stable when a server rewrites
  * headers on re-import (UIDVALIDITY change). */
 static void body_hash(const char *raw, size_t len, char out[65])
@@ -393,9 +386,7 @@ static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
 	if (!t)
 		return store_event_add(ctx->store, case_id, now, ACTOR,
 				       "ack_failed", "no template", err);
-	mid = xasprintf("peakq-ack-%lld.%s@%s", (long long)id,
-			store_instance(ctx->store),
-			domain_of(conf->smtp.from_addr));
+	mid = store_message_id(ctx->store, "ack", id, conf->smtp.from_addr);
 	buf_init(&out, 512 * 1024);
 	if (ingest_render_ack(ctx, d, t, case_id, mid, received_at, now, &out,
 			      err) < 0) {

@@ -131,7 +131,6 @@ int notify_escalation(struct store *st, const struct conf *conf,
 {
 	struct store_case c = {0};
 	struct last_msg last = {0};
-	const char *dom;
 	int r, ret = -1;
 
 	*n_r = 0;
@@ -143,8 +142,6 @@ int notify_escalation(struct store *st, const struct conf *conf,
 					(long long)case_id);
 	if (store_case_messages(st, case_id, last_cb, &last, err) < 0)
 		goto out;
-	dom = strrchr(conf->smtp.from_addr, '@');
-	dom = dom ? dom + 1 : "localhost";
 	for (size_t i = 0; i < conf->nescalate_to; i++) {
 		const char *rcpt = conf->escalate_to[i];
 		char *key = xasprintf("esc:%lld:%lld:%s", (long long)case_id,
@@ -166,8 +163,7 @@ int notify_escalation(struct store *st, const struct conf *conf,
 			goto out;
 		if (r == 0)
 			continue; /* told already, this second */
-		mid = xasprintf("peakq-esc-%lld.%s@%s", (long long)id,
-				store_instance(st), dom);
+		mid = store_message_id(st, "esc", id, conf->smtp.from_addr);
 		buf_init(&msg, NOTIFY_MAX);
 		r = compose(conf, &c, last.text, reason, actor, rcpt, mid, now,
 			    &msg);

@@ -801,6 +801,15 @@ const char *store_instance(const struct store *st)
 	return st->instance;
 }
 
+char *store_message_id(const struct store *st, const char *kind, int64_t row,
+		       const char *from_addr)
+{
+	const char *at = from_addr ? strrchr(from_addr, '@') : NULL;
+
+	return xasprintf("peakq-%s-%lld.%s@%s", kind, (long long)row,
+			 st->instance, at ? at + 1 : "localhost");
+}
+
 int store_schema_version(struct store *st)
 {
 	sqlite3_stmt *s = NULL;

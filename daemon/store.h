@@ -33,6 +33,11 @@ void store_rollback(struct store *st);
 /* A random token made when the store was created; part of the Message-IDs
  * we generate so that two stores never collide. Borrowed. */
 const char *store_instance(const struct store *st);
+/* The Message-ID (without <>) of outbox row `row` of kind ("ack",
+ * "esc", "reply"; row 0 for a dry run), sent from from_addr:
+ * "peakq-KIND-ROW.INSTANCE@DOMAIN". Owned. */
+char *store_message_id(const struct store *st, const char *kind, int64_t row,
+		       const char *from_addr);
 int store_schema_version(struct store *st);
 
 /* ---------------------------------------------------------------- mailboxes */
