@@ -239,8 +239,7 @@ static int copy_row(const struct store_outbox_info *o, void *ctx)
 int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
 		 struct xerr *err)
 {
-	struct store_outbox_row r = {0};
-	int got, ret = -1;
+	int got;
 
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
@@ -257,14 +256,8 @@ int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
 				"expired or waiting to retry (or has no "
 				"message)",
 				(long long)id);
-	if ((got = store_outbox_get(ctx->store, id, copy_row, &r, err)) <= 0)
-		goto out;
-	if ((got = send_row(ctx, &r, err)) < 0)
-		goto out;
-	ret = got; /* 0 sent (or failed for good), 1 will be retried */
-out:
-	store_outbox_row_release(&r);
-	return ret;
+	/* 0 sent (or failed for good), 1 will be retried */
+	return outbox_send_now(ctx, id, err);
 }
 
 int outbox_send_now(struct outbox_ctx *ctx, int64_t id, struct xerr *err)
