@@ -112,6 +112,107 @@ out:
 	return ret;
 }
 
+/* Let the agent edit the filled reply (or a kept draft) in path. 0 with
+ * subj and body replaced by what to send, or -1 (said why) when nothing
+ * is to be sent: the editor failed, the body is empty, or a [...] part of
+ * the canned reply is still there (the text is then kept as a draft). */
+static int edit_reply(int64_t id, const char *rcpt, const struct tmpl *t,
+		      const char *draft, char *path, struct buf *subj,
+		      struct buf *body)
+{
+	char **holes = NULL;
+	size_t nholes = 0;
+	const char *hole = NULL;
+	int fd, ret = -1;
+	FILE *f;
+
+	/* The canned reply's [FILL THIS IN] parts: none may be sent as they
+	 * are. */
+	for (const char *p = buf_str(body); (p = strchr(p, '['));) {
+		const char *e = strchr(p, ']');
+		if (!e)
+			break;
+		holes = xreallocarray(holes, nholes + 1, sizeof(*holes));
+		holes[nholes++] = xstrndup(p, (size_t)(e - p + 1));
+		p = e + 1;
+	}
+	fd = mkstemp(path);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		if (fd >= 0)
+			close(fd);
+		fprintf(stderr, "peakq reply: cannot make a temporary file\n");
+		goto out;
+	}
+	if (draft) {
+		FILE *in = fopen(draft, "r");
+		char chunk[4096];
+		size_t k;
+		if (!in) {
+			fprintf(stderr,
+				"peakq reply: cannot read the draft '%s': "
+				"%s\n",
+				draft, strerror(errno));
+			fclose(f);
+			goto out;
+		}
+		while ((k = fread(chunk, 1, sizeof(chunk), in)) > 0)
+			fwrite(chunk, 1, k, f);
+		fclose(in);
+	} else {
+		fprintf(f,
+			"# Reply to case #%lld, to <%s> (%s, %s).\n"
+			"# Lines starting with '#' up here are dropped. Fill "
+			"in the [...] parts and\n"
+			"# save to send; empty the body or quit the editor "
+			"with an error to send\n"
+			"# nothing.\n"
+			"Subject: %s\n\n%s\n",
+			(long long)id, rcpt, tmpl_name(t), tmpl_lang(t),
+			buf_str(subj), buf_str(body));
+	}
+	if (fclose(f) != 0 || cli_edit(path) < 0) {
+		fprintf(stderr,
+			"peakq reply: the editor failed; nothing sent\n");
+		goto out;
+	}
+	buf_reset(body);
+	if (read_back(path, subj, body) < 0)
+		goto out;
+	if (!body->len) {
+		fprintf(stderr, "peakq reply: empty reply; nothing sent\n");
+		goto out;
+	}
+	for (size_t i = 0; i < nholes && !hole; i++)
+		if (strstr(buf_str(body), holes[i]))
+			hole = holes[i];
+	if (hole) {
+		/* Keep the agent's work for another go. */
+		char *keep = xasprintf("%s.draft", path);
+		fprintf(stderr,
+			"peakq reply: %s is still to be filled in; nothing "
+			"sent\n",
+			hole);
+		if (rename(path, keep) == 0)
+			fprintf(stderr,
+				"Your text is kept: peakq reply --draft %s "
+				"%lld\n",
+				keep, (long long)id);
+		free(keep);
+		goto out;
+	}
+	char *clean = xstrndup(body->data, body->len);
+	buf_reset(body);
+	if (text_utf8_repair(clean, strlen(clean), body) < 0)
+		buf_truncate(body, body->len);
+	free(clean);
+	ret = 0;
+out:
+	for (size_t i = 0; i < nholes; i++)
+		free(holes[i]);
+	free(holes);
+	return ret;
+}
+
 static void reply_usage(FILE *f)
 {
 	fputs("usage: peakq reply [--template NAME] [--dry-run] [--force] N\n"
@@ -160,7 +261,7 @@ int cmd_reply(struct cli *cli, int argc, char **argv)
 	struct xerr err = {0};
 	struct buf subj, body, msg;
 	int64_t id, row = 0, now = now_s();
-	int ch, dry = 0, force = 0, ret = 1, r, fd = -1;
+	int ch, dry = 0, force = 0, ret = 1, r;
 
 	buf_init(&subj, 4096);
 	buf_init(&body, REPLY_MAX);
@@ -273,104 +374,8 @@ int cmd_reply(struct cli *cli, int argc, char **argv)
 		fprintf(stderr, "peakq reply: %s\n", err.msg);
 		goto out;
 	}
-	if (!dry) {
-		char **holes = NULL;
-		size_t nholes = 0;
-		/* The canned reply's [FILL THIS IN] parts: none may be sent
-		 * as they are. */
-		for (const char *p = buf_str(&body); (p = strchr(p, '['));) {
-			const char *e = strchr(p, ']');
-			if (!e)
-				break;
-			holes =
-			    xreallocarray(holes, nholes + 1, sizeof(*holes));
-			holes[nholes++] = xstrndup(p, (size_t)(e - p + 1));
-			p = e + 1;
-		}
-		fd = mkstemp(path);
-		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (!f) {
-			fprintf(stderr, "peakq reply: cannot make a temporary "
-					"file\n");
-			goto holes_out;
-		}
-		fd = -1;
-		if (draft) {
-			FILE *in = fopen(draft, "r");
-			char chunk[4096];
-			size_t k;
-			if (!in) {
-				fprintf(stderr,
-					"peakq reply: cannot read the draft "
-					"'%s': %s\n",
-					draft, strerror(errno));
-				fclose(f);
-				goto holes_out;
-			}
-			while ((k = fread(chunk, 1, sizeof(chunk), in)) > 0)
-				fwrite(chunk, 1, k, f);
-			fclose(in);
-		} else {
-			fprintf(f,
-				"# Reply to case #%lld, to <%s> (%s, %s).\n"
-				"# Lines starting with '#' up here are "
-				"dropped. Fill in the [...] parts and\n"
-				"# save to send; empty the body or quit the "
-				"editor with an error to send\n"
-				"# nothing.\n"
-				"Subject: %s\n\n%s\n",
-				(long long)id, rcpt, tmpl_name(t), tmpl_lang(t),
-				buf_str(&subj), buf_str(&body));
-		}
-		if (fclose(f) != 0 || cli_edit(path) < 0) {
-			fprintf(stderr, "peakq reply: the editor failed; "
-					"nothing sent\n");
-			goto holes_out;
-		}
-		buf_reset(&body);
-		if (read_back(path, &subj, &body) < 0)
-			goto holes_out;
-		if (!body.len) {
-			fprintf(stderr, "peakq reply: empty reply; nothing "
-					"sent\n");
-			goto holes_out;
-		}
-		const char *hole = NULL;
-		for (size_t i = 0; i < nholes && !hole; i++)
-			if (strstr(buf_str(&body), holes[i]))
-				hole = holes[i];
-		if (hole) {
-			/* Keep the agent's work for another go. */
-			char *keep = xasprintf("%s.draft", path);
-			fprintf(stderr,
-				"peakq reply: %s is still to be filled in; "
-				"nothing sent\n",
-				hole);
-			if (rename(path, keep) == 0)
-				fprintf(stderr,
-					"Your text is kept: peakq reply "
-					"--draft %s %lld\n",
-					keep, (long long)id);
-			free(keep);
-		}
-		for (size_t i = 0; i < nholes; i++)
-			free(holes[i]);
-		free(holes);
-		if (hole)
-			goto out;
-		char *clean = xstrndup(body.data, body.len);
-		buf_reset(&body);
-		if (text_utf8_repair(clean, strlen(clean), &body) < 0)
-			buf_truncate(&body, body.len);
-		free(clean);
-		goto edited;
-	holes_out:
-		for (size_t i = 0; i < nholes; i++)
-			free(holes[i]);
-		free(holes);
+	if (!dry && edit_reply(id, rcpt, t, draft, path, &subj, &body) < 0)
 		goto out;
-	}
-edited:;
 	const char *refs[1] = {th.ack_mid};
 	struct tmpl_mail mail = {
 	    .from_name = cli->conf->smtp.from_name,
@@ -470,8 +475,6 @@ dberr:
 out:
 	if (!dry && path[sizeof(path) - 2] != 'X')
 		unlink(path);
-	if (fd >= 0)
-		close(fd);
 	free(name);
 	free(mid);
 	store_act_result_release(&ar);
