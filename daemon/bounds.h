@@ -33,6 +33,9 @@
  * response in memory); a larger message is fetched on its own. */
 #define PQ_FETCH_BATCH_BYTES (4u * 1024 * 1024)
 #define PQ_IMAP_TIMEOUT 60
+/* An IDLE is ended and restarted after this many seconds (RFC 2177: servers
+ * may drop one after 30 minutes). */
+#define PQ_IDLE_REFRESH (25 * 60)
 #define PQ_SMTP_TIMEOUT 60
 
 #endif

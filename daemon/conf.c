@@ -24,6 +24,24 @@ const char *conf_default_path(void)
 	return (p && *p) ? p : SYSCONFDIR "/peakq/peakq.yaml";
 }
 
+static int same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int conf_account_same_connection(const struct conf_account *a,
+				 const struct conf_account *b)
+{
+	return same_str(a->name, b->name) && same_str(a->host, b->host) &&
+	       a->port == b->port && a->tls == b->tls &&
+	       same_str(a->ca_file, b->ca_file) && a->insecure == b->insecure &&
+	       same_str(a->user, b->user) &&
+	       same_str(a->password_file, b->password_file) &&
+	       a->timeout == b->timeout && a->idle == b->idle &&
+	       a->idle_refresh == b->idle_refresh && a->after == b->after &&
+	       same_str(a->after_arg, b->after_arg);
+}
+
 int conf_host_is_loopback(const char *host)
 {
 	if (!host)
@@ -206,7 +224,8 @@ static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 {
 	static const char *const keys[] = {"host",	    "port",	"tls",
 					   "ca_file",	    "insecure", "user",
-					   "password_file", "timeout",	NULL};
+					   "password_file", "timeout",	"idle",
+					   "idle_refresh",  NULL};
 	struct yml_node *v;
 	long long port, secs;
 	char *tls = NULL;
@@ -271,6 +290,18 @@ static int load_imap(const struct yml_doc *doc, const struct yml_node *m,
 		if (yml_duration(doc, v, "timeout", 1, 3600, &secs, err) < 0)
 			goto out;
 		a->timeout = (int)secs;
+	}
+	a->idle = 1;
+	if ((v = yml_get(m, "idle")) &&
+	    yml_bool(doc, v, "idle", &a->idle, err) < 0)
+		goto out;
+	/* RFC 2177: a server may drop an IDLE after 30 minutes. */
+	a->idle_refresh = PQ_IDLE_REFRESH;
+	if ((v = yml_get(m, "idle_refresh"))) {
+		if (yml_duration(doc, v, "idle_refresh", 5, 29 * 60, &secs,
+				 err) < 0)
+			goto out;
+		a->idle_refresh = (int)secs;
 	}
 	if (a->tls == CONF_TLS_NONE && !a->insecure &&
 	    !conf_host_is_loopback(a->host)) {

@@ -21,6 +21,8 @@ struct conf_account {
 	char *user;
 	char *password_file;
 	int timeout;	    /* seconds per network read */
+	int idle;	    /* use IDLE when the server offers it */
+	int idle_refresh;   /* seconds: end and restart an IDLE this often */
 	char *default_lang; /* "en"/"zh" when a message's own can't be told */
 	char **mailboxes;
 	size_t nmailboxes;
@@ -84,6 +86,12 @@ void conf_free(struct conf **conf);
 /* Make the configuration's time_zone the process's local time (TZ) for
  * dates in acknowledgements, the CLI and reports. No-op without one. */
 void conf_apply_time_zone(const struct conf *conf);
+
+/* Do a and b connect and mark mail the same way (same server, login,
+ * timeouts, IDLE use and after_ingest)? Then a running connection of a
+ * can go on serving b after a reload. */
+int conf_account_same_connection(const struct conf_account *a,
+				 const struct conf_account *b);
 
 /* Read a password file (first line, without the newline). Returns 0 and an
  * owned string (free with secret_free), or -1 with XERR_CONFIG. */

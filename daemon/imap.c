@@ -9,6 +9,7 @@
 #include <libetpan/libetpan.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,8 @@
 struct imap_conn {
 	mailimap *imap;
 	char *host;
-	int has_move, has_uidplus;
+	int has_move, has_uidplus, has_idle;
+	int idle_setup; /* mailstream_setup_idle() done */
 };
 
 static const char *server_text(mailimap *imap)
@@ -93,7 +95,15 @@ static int tcp_connect(const char *host, int port, int timeout,
 			last = errno;
 			continue;
 		}
+		/* A peer that vanished while we IDLE is noticed within
+		 * about two minutes, not the kernel's two hours. */
 		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &(int){60},
+			   sizeof(int));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &(int){15},
+			   sizeof(int));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &(int){4},
+			   sizeof(int));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 &&
 		    errno != EINPROGRESS) {
 			last = errno;
@@ -171,6 +181,7 @@ static void read_caps(struct imap_conn *c)
 		mailimap_capability_data_free(caps);
 	c->has_move = mailimap_has_extension(c->imap, "MOVE");
 	c->has_uidplus = mailimap_has_uidplus(c->imap);
+	c->has_idle = mailimap_has_idle(c->imap);
 }
 
 int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
@@ -270,6 +281,8 @@ void imap_close(struct imap_conn **cp)
 
 	if (!c)
 		return;
+	if (c->idle_setup && c->imap->imap_stream)
+		mailstream_unsetup_idle(c->imap->imap_stream);
 	if (c->imap->imap_stream)
 		mailimap_logout(c->imap);
 	mailimap_free(c->imap);
@@ -592,4 +605,71 @@ int imap_mark(struct imap_conn *c, const uint32_t *uids, size_t n,
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_error(c, r, "uid expunge", err);
 	return 0;
+}
+
+int imap_can_idle(const struct imap_conn *c)
+{
+	return c->has_idle;
+}
+
+int imap_idle_start(struct imap_conn *c, struct xerr *err)
+{
+	int r;
+
+	if (!c->imap->imap_stream)
+		return xerr_set(err, XERR_TEMP, "imap: idle: not connected");
+	if (mailstream_setup_idle(c->imap->imap_stream) < 0)
+		return xerr_set(err, XERR_TEMP, "imap: idle: cannot set up");
+	c->idle_setup = 1;
+	r = mailimap_idle(c->imap);
+	if (r != MAILIMAP_NO_ERROR) {
+		mailstream_unsetup_idle(c->imap->imap_stream);
+		c->idle_setup = 0;
+		return imap_error(c, r, "idle", err);
+	}
+	return 0;
+}
+
+enum imap_wait imap_idle_wait(struct imap_conn *c, int secs)
+{
+	mailstream *s = c->imap->imap_stream;
+
+	/* An untagged response already read along with the continuation
+	 * would never wake poll(). */
+	if (s->read_buffer_len > 0)
+		return IMAP_WAIT_DATA;
+	switch (mailstream_wait_idle(s, secs)) {
+	case MAILSTREAM_IDLE_HASDATA:
+		return IMAP_WAIT_DATA;
+	case MAILSTREAM_IDLE_TIMEOUT:
+		return IMAP_WAIT_TIMEOUT;
+	case MAILSTREAM_IDLE_INTERRUPTED:
+		return IMAP_WAIT_INTERRUPTED;
+	default:
+		return IMAP_WAIT_ERROR;
+	}
+}
+
+void imap_idle_interrupt(struct imap_conn *c)
+{
+	if (c->idle_setup && c->imap->imap_stream)
+		mailstream_interrupt_idle(c->imap->imap_stream);
+}
+
+int imap_idle_done(struct imap_conn *c, struct xerr *err)
+{
+	int r = mailimap_idle_done(c->imap);
+
+	if (c->idle_setup && c->imap->imap_stream)
+		mailstream_unsetup_idle(c->imap->imap_stream);
+	c->idle_setup = 0;
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_error(c, r, "idle done", err);
+	return 0;
+}
+
+void imap_abort(struct imap_conn *c)
+{
+	if (c->imap->imap_stream)
+		mailstream_cancel(c->imap->imap_stream);
 }

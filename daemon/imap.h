@@ -74,4 +74,24 @@ int imap_mark(struct imap_conn *c, const uint32_t *uids, size_t n,
 	      enum imap_after after, const char *arg,
 	      struct xerr *err) WARN_UNUSED;
 
+/* IDLE (RFC 2177). imap_can_idle: the server announced it. A session is
+ * imap_idle_start (sends IDLE, waits for the continuation), imap_idle_wait
+ * (until the server says anything, secs pass, or imap_idle_interrupt from
+ * another thread), then imap_idle_done (DONE and the tagged reply). */
+enum imap_wait {
+	IMAP_WAIT_DATA,
+	IMAP_WAIT_TIMEOUT,
+	IMAP_WAIT_INTERRUPTED,
+	IMAP_WAIT_ERROR
+};
+int imap_can_idle(const struct imap_conn *c);
+int imap_idle_start(struct imap_conn *c, struct xerr *err) WARN_UNUSED;
+enum imap_wait imap_idle_wait(struct imap_conn *c, int secs);
+int imap_idle_done(struct imap_conn *c, struct xerr *err) WARN_UNUSED;
+/* Thread-safe against the connection's owner: wake its imap_idle_wait. */
+void imap_idle_interrupt(struct imap_conn *c);
+/* Thread-safe against the owner: make its current and every later read
+ * fail at once (a stalled or spinning server at shutdown). */
+void imap_abort(struct imap_conn *c);
+
 #endif

@@ -705,9 +705,9 @@ static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
 	return 0;
 }
 
-static int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
-			  const struct conf_account *a, const char *name,
-			  struct xerr *err)
+int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
+		   const struct conf_account *a, const char *name,
+		   struct xerr *err)
 {
 	struct imap_box box;
 	struct store_mailbox mb = {0};
@@ -841,15 +841,14 @@ out : {
 	return ret;
 }
 
-int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
+int ingest_connect(const struct conf_account *a, struct imap_conn **ic_r,
 		   struct xerr *err)
 {
-	struct imap_conn *ic = NULL;
 	char *password = NULL;
-	int ret = -1;
+	int r;
 
 	if (conf_read_password(a->password_file, &password, err) < 0)
-		goto out;
+		return -1;
 	struct imap_params p = {
 	    .host = a->host,
 	    .port = a->port,
@@ -861,9 +860,19 @@ int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
 	    .password = password,
 	    .timeout = a->timeout,
 	};
-	if (imap_connect(&p, &ic, err) < 0)
-		goto out;
+	r = imap_connect(&p, ic_r, err);
 	secret_free(&password);
+	return r;
+}
+
+int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
+		   struct xerr *err)
+{
+	struct imap_conn *ic = NULL;
+	int ret = -1;
+
+	if (ingest_connect(a, &ic, err) < 0)
+		goto out;
 	for (size_t i = 0; i < a->nmailboxes; i++) {
 		if (ctx->stop && *ctx->stop)
 			break;
@@ -872,7 +881,6 @@ int ingest_account(struct ingest_ctx *ctx, const struct conf_account *a,
 	}
 	ret = 0;
 out:
-	secret_free(&password);
 	imap_close(&ic);
 	if (ret < 0)
 		xerr_prefix(err, "account '%s'", a->name);

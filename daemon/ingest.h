@@ -70,6 +70,19 @@ int ingest_render_ack(const struct ingest_ctx *ctx,
 		      int64_t received_at, int64_t now, struct buf *out,
 		      struct xerr *err) WARN_UNUSED;
 
+struct imap_conn;
+
+/* Read a's password and connect and log in (imap_connect). */
+int ingest_connect(const struct conf_account *a, struct imap_conn **ic_r,
+		   struct xerr *err) WARN_UNUSED;
+
+/* One pass over mailbox `name` of account a on connection ic: SELECT, flag
+ * what was committed but not yet flagged, fetch and store everything above
+ * the checkpoint, flag it. Records the mailbox's health. Returns 0 or -1. */
+int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
+		   const struct conf_account *a, const char *name,
+		   struct xerr *err) WARN_UNUSED;
+
 /* Poll every mailbox of account once: connect, apply pending flags, fetch
  * and store new mail, flag it. Returns 0, or -1 (the account's error; the
  * caller logs it and retries later). Messages committed before an error are

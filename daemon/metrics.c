@@ -107,8 +107,11 @@ static int mb_row(const struct store_mailbox_info *m, void *ctx)
 	mb_labels(o->backlog, "peakq_mailbox_backlog", m);
 	(void)!buf_addf(o->backlog, "%lld\n", m->backlog);
 	mb_labels(o->up, "peakq_mailbox_up", m);
+	/* Up: connected (not while connecting, after an error). */
 	(void)!buf_addf(o->up, "%d\n",
-			!m->state || strcmp(m->state, "error") != 0);
+			m->state && (strcmp(m->state, "ok") == 0 ||
+				     strcmp(m->state, "idling") == 0 ||
+				     strcmp(m->state, "fetching") == 0));
 	return 0;
 }
 
@@ -148,8 +151,8 @@ int metrics_write(const char *path, struct store *st, const struct conf *conf,
 	(void)!buf_adds(&b, "# HELP peakq_mailbox_backlog Messages on the "
 			    "server still to be ingested.\n"
 			    "# TYPE peakq_mailbox_backlog gauge\n");
-	(void)!buf_adds(&up, "# HELP peakq_mailbox_up 1 when the last poll "
-			     "of the mailbox worked.\n"
+	(void)!buf_adds(&up, "# HELP peakq_mailbox_up 1 while the mailbox is "
+			     "connected and its last pass worked.\n"
 			     "# TYPE peakq_mailbox_up gauge\n");
 	int hr = store_health(st, &d, mb_row, &mo, err);
 	(void)!buf_add(&b, up.data, up.len);

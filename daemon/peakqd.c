@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <getopt.h>
@@ -23,14 +24,16 @@
 #include "ingest.h"
 #include "log.h"
 #include "metrics.h"
-#include "notices.h"
 #include "outbox.h"
-#include "rules.h"
+#include "setup.h"
 #include "store.h"
-#include "tmpl.h"
+#include "watch.h"
 
 /* The metrics file is rewritten at most this often (seconds). */
 #define METRICS_EVERY 10
+/* On SIGTERM, mailbox threads get this long (seconds) to finish the batch
+ * in hand before a still-busy connection is cut. */
+#define STOP_GRACE 10
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -44,29 +47,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
-}
-
-/* Everything loaded from files, swapped as one on SIGHUP. */
-struct setup {
-	struct conf *conf;
-	struct ruleset *rules;
-	struct tmpl_set *tmpls;
-	struct notices *notices; /* NULL when not configured */
-};
-
-static void setup_free(struct setup *s)
-{
-	conf_free(&s->conf);
-	rules_free(&s->rules);
-	tmpl_free(&s->tmpls);
-	notices_free(&s->notices);
-}
-
-static int template_exists(const char *name, void *ctx)
-{
-	const struct tmpl *t = tmpl_find(ctx, "en", name);
-
-	return t && strcmp(tmpl_lang(t), "en") == 0;
 }
 
 /* Health for `peakq status`: the heartbeat (a failure to record it is
@@ -99,26 +79,6 @@ static void account_down(struct store *st, const struct conf_account *a,
 	}
 }
 
-static int setup_load(const char *path, struct setup *s, struct xerr *err)
-{
-	memset(s, 0, sizeof(*s));
-	if (conf_load(path, &s->conf, err) < 0)
-		goto fail;
-	if (rules_load_dir(s->conf->rules_dir, &s->rules, err) < 0)
-		goto fail;
-	if (tmpl_load_dir(s->conf->templates_dir, &s->tmpls, err) < 0)
-		goto fail;
-	if (rules_check_templates(s->rules, template_exists, s->tmpls, err) < 0)
-		goto fail;
-	if (s->conf->notices_file &&
-	    notices_load(s->conf->notices_file, &s->notices, err) < 0)
-		goto fail;
-	return 0;
-fail:
-	setup_free(s);
-	return -1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(
@@ -126,9 +86,11 @@ static void usage(FILE *f)
 	    "usage: peakqd [-c FILE] [--once] [-n] [-d] [-v] "
 	    "[--log=TARGET]\n"
 	    "\n"
-	    "Watch the support mailboxes over IMAP, queue every message as "
-	    "a case,\n"
-	    "and send each new case its acknowledgement over SMTP.\n"
+	    "Watch the support mailboxes over IMAP (IDLE where the server "
+	    "offers it,\n"
+	    "one connection per mailbox), queue every message as a case, "
+	    "and send\n"
+	    "each new case its acknowledgement over SMTP.\n"
 	    "\n"
 	    "  -c, --config FILE  configuration (default: %s)\n"
 	    "      --once         poll every mailbox once, send due "
@@ -143,15 +105,16 @@ static void usage(FILE *f)
 	    "  -h, --help         show this help\n"
 	    "  -V, --version      show the version\n"
 	    "\n"
-	    "Signals: SIGTERM/SIGINT finish the message in hand and exit; "
+	    "Signals: SIGTERM/SIGINT finish the batch in hand and exit; "
 	    "SIGHUP\n"
-	    "reloads configuration, rules and templates (kept if invalid).\n"
+	    "reloads configuration, rules and templates (kept if invalid), "
+	    "connecting\n"
+	    "added mailboxes and dropping removed ones without touching the "
+	    "others.\n"
 	    "See peakqd(8) and peakq.yaml(5).\n",
 	    conf_default_path());
 }
 
-/* Sleep up to secs, returning early on a signal. Signals stay blocked
- * outside this call so no wake-up is lost. */
 /* systemd (Type=notify): READY, RELOADING, STOPPING, STATUS and the
  * watchdog, when built with libsystemd and run under it; no-ops
  * otherwise. */
@@ -197,13 +160,185 @@ static void notify_status(struct store *st)
 	notify("WATCHDOG=1");
 }
 
-static void nap(int secs, const sigset_t *during)
+/* The metrics file, rewritten atomically. */
+static void write_metrics(struct store *st, const struct conf *conf,
+			  struct watchers *ws)
 {
-	struct timespec ts = {.tv_sec = secs};
+	unsigned long *reconnects;
+	struct xerr err = {0};
 
-	if (stop_requested || reload_requested)
+	if (!conf->metrics_file)
 		return;
-	ppoll(NULL, 0, &ts, during);
+	reconnects = xcalloc(conf->naccounts + 1, sizeof(*reconnects));
+	for (size_t i = 0; ws && i < conf->naccounts; i++)
+		reconnects[i] = watchers_reconnects(ws, conf->accounts[i].name);
+	if (metrics_write(conf->metrics_file, st, conf, reconnects, &err) < 0)
+		log_warn("%s", err.msg);
+	free(reconnects);
+}
+
+/* --once: poll every account once, in turn, then send what is due. */
+static int run_once(struct setup *set, struct store *st, struct outbox_ctx *ob,
+		    const sigset_t *during)
+{
+	struct xerr err = {0};
+	int64_t started_at = now_s();
+	int status = 0;
+
+	log_info("peakqd %s started: %zu account(s), %zu rule(s), store %s "
+		 "(once)",
+		 PACKAGE_VERSION, set->conf->naccounts, rules_count(set->rules),
+		 set->conf->store_path);
+	heartbeat(st, set, started_at, 0);
+	/* Unblock while talking to servers so SIGTERM interrupts a stalled
+	 * read; the message in hand is finished first. */
+	sigprocmask(SIG_SETMASK, during, NULL);
+	for (size_t i = 0; i < set->conf->naccounts && !stop_requested; i++) {
+		const struct conf_account *a = &set->conf->accounts[i];
+		struct ingest_ctx ic = {.conf = set->conf,
+					.rules = set->rules,
+					.tmpls = set->tmpls,
+					.notices = set->notices,
+					.store = st,
+					.stop = &stop_requested};
+		if (ingest_account(&ic, a, &err) < 0) {
+			account_down(st, a, err.msg);
+			log_err("%s", err.msg);
+			status = EX_TEMPFAIL;
+		}
+		if (ic.counts.fetched || ic.counts.flagged)
+			log_info("ingest: account=%s fetched=%lu cases=%lu "
+				 "followups=%lu duplicates=%lu "
+				 "acks_queued=%lu suppressed=%lu "
+				 "parse_errors=%lu flagged=%lu",
+				 a->name, ic.counts.fetched, ic.counts.cases,
+				 ic.counts.followups, ic.counts.duplicates,
+				 ic.counts.acks_queued, ic.counts.suppressed,
+				 ic.counts.parse_errors, ic.counts.flagged);
+	}
+	if (!stop_requested && outbox_flush(ob, &err) < 0)
+		log_err("%s", err.msg);
+	heartbeat(st, set, started_at, 1);
+	write_metrics(st, set->conf, NULL);
+	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
+		 ob->sent, ob->temp_failed, ob->failed);
+	return status;
+}
+
+/* SIGHUP: load everything again; keep the running setup if anything is
+ * wrong. */
+static void reload(const char *path, struct setup **setp, struct watchers *ws,
+		   struct outbox_ctx *ob)
+{
+	struct setup *fresh = NULL;
+	struct xerr err = {0};
+
+	notify("RELOADING=1");
+	if (setup_load(path, &fresh, &err) < 0) {
+		log_err("reload refused, keeping the running configuration: "
+			"%s",
+			err.msg);
+	} else if (strcmp(fresh->conf->store_path, (*setp)->conf->store_path) !=
+		   0) {
+		log_err("reload refused: 'store' cannot change while running "
+			"(restart peakqd)");
+		setup_unref(&fresh);
+	} else {
+		setup_unref(setp);
+		*setp = fresh;
+		conf_apply_time_zone(fresh->conf);
+		ob->conf = fresh->conf;
+		watchers_apply(ws, fresh);
+		log_info("reloaded: %zu account(s), %zu rule(s), %zu "
+			 "notice(s)",
+			 fresh->conf->naccounts, rules_count(fresh->rules),
+			 notices_count(fresh->notices));
+	}
+	notify("READY=1");
+}
+
+/* The service: a thread per mailbox ingests (watch.c); this thread sends
+ * acknowledgements as soon as one is queued, reports health, and handles
+ * signals. */
+static int run(const char *path, struct setup **setp, struct store *st,
+	       struct outbox_ctx *ob, const sigset_t *block,
+	       const sigset_t *during)
+{
+	struct watchers *ws;
+	struct xerr err = {0};
+	int wake[2];
+	int64_t started_at = now_s(), metrics_at = 0, beat_at = 0, flush_at = 0;
+
+	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_err("cannot create a pipe: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	ws = watchers_new((*setp)->conf->store_path, wake[1]);
+	watchers_apply(ws, *setp);
+	log_info("peakqd %s started: %zu account(s), %zu mailbox "
+		 "connection(s), %zu rule(s), store %s",
+		 PACKAGE_VERSION, (*setp)->conf->naccounts,
+		 watchers_running(ws), rules_count((*setp)->rules),
+		 (*setp)->conf->store_path);
+	heartbeat(st, *setp, started_at, 0);
+	notify("READY=1");
+	notify_status(st);
+
+	while (!stop_requested) {
+		const struct conf *conf = (*setp)->conf;
+		struct pollfd pfd = {.fd = wake[0], .events = POLLIN};
+		int64_t now, wd = watchdog_secs(), secs;
+		char drain[256];
+
+		/* Send what is queued: at once when a mailbox thread says
+		 * so, and every poll interval for retries. SIGTERM may
+		 * interrupt a stalled SMTP server. */
+		sigprocmask(SIG_SETMASK, during, NULL);
+		if (outbox_flush(ob, &err) < 0)
+			log_err("%s", err.msg);
+		sigprocmask(SIG_BLOCK, block, NULL);
+		now = now_s();
+		flush_at = now;
+		if (now != beat_at) { /* at most once a second */
+			beat_at = now;
+			heartbeat(st, *setp, started_at, 0);
+			notify_status(st);
+		}
+		if (conf->metrics_file && now - metrics_at >= METRICS_EVERY) {
+			metrics_at = now;
+			write_metrics(st, conf, ws);
+		}
+		watchers_reap(ws);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(path, setp, ws, ob);
+			metrics_at = 0;
+			continue;
+		}
+		/* Wait for a mailbox thread, a signal, the next poll or the
+		 * watchdog. */
+		secs = flush_at + conf->poll_interval - now_s();
+		if (wd && secs > wd)
+			secs = wd;
+		if (secs < 1)
+			secs = 1;
+		struct timespec ts = {.tv_sec = (time_t)secs};
+		if (ppoll(&pfd, 1, &ts, during) > 0)
+			while (read(wake[0], drain, sizeof(drain)) > 0)
+				;
+		if (wd)
+			notify("WATCHDOG=1");
+	}
+	notify("STOPPING=1");
+	watchers_stop(ws, STOP_GRACE);
+	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
+		 ob->sent, ob->temp_failed, ob->failed);
+	heartbeat(st, *setp, started_at, 1);
+	write_metrics(st, (*setp)->conf, ws);
+	watchers_free(&ws);
+	close(wake[0]);
+	close(wake[1]);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -222,14 +357,11 @@ int main(int argc, char **argv)
 	const char *path = conf_default_path();
 	enum log_target target = LOG_TO_AUTO;
 	int once = 0, check = 0, verbose = 0, c, status = 0;
-	struct setup set;
+	struct setup *set = NULL;
 	struct store *st = NULL;
 	struct xerr err = {0};
 	struct sigaction sa = {0};
 	sigset_t block, during;
-	int64_t *next_try = NULL, started_at = 0, metrics_at = 0;
-	int *failures = NULL;
-	unsigned long *reconnects = NULL;
 
 	while ((c = getopt_long(argc, argv, "c:ndvhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -288,15 +420,16 @@ int main(int argc, char **argv)
 		log_err("%s", err.msg);
 		return EX_CONFIG;
 	}
-	conf_apply_time_zone(set.conf);
+	conf_apply_time_zone(set->conf);
 	if (check) {
 		size_t nmb = 0;
-		for (size_t i = 0; i < set.conf->naccounts; i++)
-			nmb += set.conf->accounts[i].nmailboxes;
+		for (size_t i = 0; i < set->conf->naccounts; i++)
+			nmb += set->conf->accounts[i].nmailboxes;
 		printf("%s: configuration OK: %zu account(s), %zu mailbox(es), "
 		       "%zu rule(s)\n",
-		       path, set.conf->naccounts, nmb, rules_count(set.rules));
-		setup_free(&set);
+		       path, set->conf->naccounts, nmb,
+		       rules_count(set->rules));
+		setup_unref(&set);
 		return 0;
 	}
 
@@ -316,156 +449,23 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 
-	if (store_open(set.conf->store_path, STORE_CREATE, &st, &err) < 0) {
+	if (store_open(set->conf->store_path, STORE_CREATE, &st, &err) < 0) {
 		log_err("%s", err.msg);
-		setup_free(&set);
+		setup_unref(&set);
 		return err.kind == XERR_TEMP ? EX_TEMPFAIL : EX_CONFIG;
 	}
 	struct outbox_ctx ob = {
-	    .conf = set.conf, .store = st, .stop = &stop_requested};
+	    .conf = set->conf, .store = st, .stop = &stop_requested};
 	if (outbox_recover(&ob, &err) < 0) {
 		log_err("%s", err.msg);
 		status = EX_TEMPFAIL;
-		goto out;
+	} else if (once) {
+		status = run_once(set, st, &ob, &during);
+	} else {
+		status = run(path, &set, st, &ob, &block, &during);
 	}
-	log_info("peakqd %s started: %zu account(s), %zu rule(s), store %s%s",
-		 PACKAGE_VERSION, set.conf->naccounts, rules_count(set.rules),
-		 set.conf->store_path, once ? " (once)" : "");
-	next_try = xcalloc(set.conf->naccounts, sizeof(*next_try));
-	failures = xcalloc(set.conf->naccounts, sizeof(*failures));
-	reconnects = xcalloc(set.conf->naccounts, sizeof(*reconnects));
-	started_at = now_s();
-	heartbeat(st, &set, started_at, 0);
-	notify("READY=1");
-	notify_status(st);
-
-	while (!stop_requested) {
-		struct ingest_ctx ic = {.conf = set.conf,
-					.rules = set.rules,
-					.tmpls = set.tmpls,
-					.notices = set.notices,
-					.store = st,
-					.stop = &stop_requested};
-		int64_t now = now_s(), wake = now + set.conf->poll_interval;
-
-		/* Unblock while talking to servers so SIGTERM interrupts a
-		 * stalled read; the message in hand is finished first. */
-		sigprocmask(SIG_SETMASK, &during, NULL);
-		for (size_t i = 0; i < set.conf->naccounts && !stop_requested;
-		     i++) {
-			const struct conf_account *a = &set.conf->accounts[i];
-			if (next_try[i] > now) {
-				if (next_try[i] < wake)
-					wake = next_try[i];
-				continue;
-			}
-			memset(&ic.counts, 0, sizeof(ic.counts));
-			if (ingest_account(&ic, a, &err) < 0) {
-				account_down(st, a, err.msg);
-				int64_t d = 5;
-				for (int k = 0; k < failures[i] && d < 900; k++)
-					d *= 2;
-				if (d > 900)
-					d = 900;
-				d += random() % (d / 4 + 1);
-				failures[i]++;
-				next_try[i] = now_s() + d;
-				log_err("%s (retry in %llds)", err.msg,
-					(long long)d);
-				if (once)
-					status = EX_TEMPFAIL;
-			} else {
-				if (failures[i])
-					reconnects[i]++;
-				failures[i] = 0;
-				next_try[i] = 0;
-			}
-			if (ic.counts.fetched || ic.counts.flagged)
-				log_info(
-				    "ingest: account=%s fetched=%lu "
-				    "cases=%lu followups=%lu "
-				    "duplicates=%lu acks_queued=%lu "
-				    "suppressed=%lu parse_errors=%lu "
-				    "flagged=%lu",
-				    a->name, ic.counts.fetched, ic.counts.cases,
-				    ic.counts.followups, ic.counts.duplicates,
-				    ic.counts.acks_queued, ic.counts.suppressed,
-				    ic.counts.parse_errors, ic.counts.flagged);
-		}
-		if (!stop_requested && outbox_flush(&ob, &err) < 0)
-			log_err("%s", err.msg);
-		heartbeat(st, &set, started_at, 0);
-		notify_status(st);
-		if (set.conf->metrics_file &&
-		    now_s() - metrics_at >= METRICS_EVERY) {
-			metrics_at = now_s();
-			if (metrics_write(set.conf->metrics_file, st, set.conf,
-					  reconnects, &err) < 0)
-				log_warn("%s", err.msg);
-		}
-		sigprocmask(SIG_BLOCK, &block, NULL);
-		if (once)
-			break;
-		if (reload_requested) {
-			struct setup fresh;
-			reload_requested = 0;
-			notify("RELOADING=1");
-			if (setup_load(path, &fresh, &err) < 0) {
-				log_err("reload refused, keeping the running "
-					"configuration: %s",
-					err.msg);
-			} else if (strcmp(fresh.conf->store_path,
-					  set.conf->store_path) != 0) {
-				log_err("reload refused: 'store' cannot change "
-					"while running (restart peakqd)");
-				setup_free(&fresh);
-			} else {
-				setup_free(&set);
-				set = fresh;
-				conf_apply_time_zone(set.conf);
-				ob.conf = set.conf;
-				free(next_try);
-				free(failures);
-				free(reconnects);
-				next_try = xcalloc(set.conf->naccounts,
-						   sizeof(*next_try));
-				failures = xcalloc(set.conf->naccounts,
-						   sizeof(*failures));
-				reconnects = xcalloc(set.conf->naccounts,
-						     sizeof(*reconnects));
-				metrics_at = 0;
-				log_info("reloaded: %zu account(s), %zu "
-					 "rule(s), %zu notice(s)",
-					 set.conf->naccounts,
-					 rules_count(set.rules),
-					 notices_count(set.notices));
-			}
-			notify("READY=1");
-			continue;
-		}
-		/* Sleep until the next poll, waking for the watchdog. */
-		for (int64_t secs = wake - now_s(), wd = watchdog_secs();
-		     secs > 0 && !stop_requested && !reload_requested;
-		     secs = wake - now_s()) {
-			nap(wd && secs > wd ? (int)wd : (int)secs, &during);
-			if (wd)
-				notify("WATCHDOG=1");
-		}
-	}
-	notify("STOPPING=1");
-	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
-		 ob.sent, ob.temp_failed, ob.failed);
-	heartbeat(st, &set, started_at, 1);
-	if (set.conf->metrics_file &&
-	    metrics_write(set.conf->metrics_file, st, set.conf, reconnects,
-			  &err) < 0)
-		log_warn("%s", err.msg);
-out:
 	outbox_release(&ob);
 	store_close(&st);
-	setup_free(&set);
-	free(next_try);
-	free(failures);
-	free(reconnects);
+	setup_unref(&set);
 	return status;
 }

@@ -33,15 +33,15 @@ ready() { Q status --json 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 m = {x["account"]: x for x in d["mailboxes"]}
-sys.exit(0 if d["cases"] >= 3 and m.get("support", {}).get("state") == "ok" and m.get("broken", {}).get("state") == "error" and d["outbox"]["waiting"] == 0 else 1)'; }
+sys.exit(0 if d["cases"] >= 3 and m.get("support", {}).get("state") == "idling" and m.get("broken", {}).get("state") == "error" and d["outbox"]["waiting"] == 0 else 1)'; }
 wait_until 150 ready
 ok $? "the daemon ingested the mail and recorded both accounts"
 Q status >"$T/status.txt"
 is $? 0 "peakq status: 0 while the daemon reports"
 grep -q "^peakqd: running, pid $pid" "$T/status.txt"
 ok $? "it names the running daemon: $(head -1 "$T/status.txt")"
-grep -q "support/INBOX  *ok " "$T/status.txt"
-ok $? "support/INBOX ok"
+grep -q "support/INBOX  *idling " "$T/status.txt"
+ok $? "support/INBOX idling (Dovecot offers IDLE)"
 grep -i "broken/INBOX  *error .*\(auth\|login\)" "$T/status.txt" >/dev/null
 ok $? "broken/INBOX: error, with why: $(grep broken "$T/status.txt" | sed 's/  */ /g')"
 Q status --json | python3 -c '
@@ -53,9 +53,11 @@ ok = ok and all(k in d["outbox"] for k in ("waiting", "failed", "uncertain", "se
 sys.exit(0 if ok else 1)'
 ok $? "status --json: daemon, mailboxes, outbox"
 
-# The metrics file (rewritten at most every 10 s; the first at start).
+# The metrics file (written at start, then at most every 10 s).
 wait_until 150 test -s "$T/metrics.prom"
 ok $? "metrics file written"
+wait_until 150 grep -q '^peakq_acks_total{state="sent"} 3$' "$T/metrics.prom"
+ok $? "within 10 s it counts the 3 acknowledgements sent"
 python3 - "$T/metrics.prom" "$T/peakq.db" <<'PY'
 import re, sqlite3, sys
 text = open(sys.argv[1]).read()

@@ -8,9 +8,13 @@ and logs every line it receives to --log ("C: ...").
                   STARTTLS with BAD (a downgrade by a man in the middle);
                   LOGIN is answered NO, but it must never be sent.
   --stall         send the greeting, then never answer anything
+  --stall-fetch   a working server with one message (UID 1) in INBOX,
+                  until the message's body is fetched: then it sends
+                  the first 100 bytes of the literal and stalls forever
 """
 import argparse
 import sys
+import time
 
 import peerlib
 
@@ -21,6 +25,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--no-starttls", action="store_true")
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--stall-fetch", action="store_true")
     a = ap.parse_args()
 
     log = peerlib.logger(a.log)
@@ -28,6 +33,8 @@ def main():
     def serve(conn):
         rf = conn.makefile("rb")
         caps = "IMAP4rev1 AUTH=PLAIN"
+        if a.stall_fetch:
+            caps = "IMAP4rev1 IDLE UIDPLUS"
         try:
             conn.sendall(b"* OK [CAPABILITY %s] scripted peer\r\n" % caps.encode())
             while True:
@@ -42,6 +49,32 @@ def main():
                 if len(parts) < 2:
                     continue
                 tag, cmd = parts[0], parts[1].upper()
+                rest = parts[2].upper() if len(parts) > 2 else ""
+                if a.stall_fetch and cmd in ("LOGIN", "NOOP"):
+                    conn.sendall(b"%s OK done\r\n" % tag.encode())
+                    continue
+                if a.stall_fetch and cmd in ("SELECT", "EXAMINE"):
+                    conn.sendall(b"* 1 EXISTS\r\n* 0 RECENT\r\n"
+                                 b"* OK [UIDVALIDITY 7] ok\r\n"
+                                 b"* OK [UIDNEXT 2] ok\r\n"
+                                 b"* FLAGS (\\Seen \\Deleted)\r\n"
+                                 b"* OK [PERMANENTFLAGS (\\Seen \\Deleted \\*)] ok\r\n"
+                                 b"%s OK [READ-WRITE] selected\r\n" % tag.encode())
+                    continue
+                if a.stall_fetch and cmd == "UID" and rest.startswith("SEARCH"):
+                    conn.sendall(b"* SEARCH 1\r\n%s OK done\r\n" % tag.encode())
+                    continue
+                if a.stall_fetch and cmd == "UID" and rest.startswith("FETCH"):
+                    if "BODY" not in rest:
+                        conn.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 500)\r\n"
+                                     b"%s OK done\r\n" % tag.encode())
+                        continue
+                    conn.sendall(b'* 1 FETCH (UID 1 RFC822.SIZE 500 '
+                                 b'INTERNALDATE "01-Dec-2026 10:00:00 +0000" '
+                                 b'BODY[] {500}\r\n' + b"X" * 100)
+                    log("S: stalled inside the literal")
+                    while True:
+                        time.sleep(3600)
                 if cmd == "CAPABILITY":
                     conn.sendall(b"* CAPABILITY %s\r\n%s OK done\r\n" % (caps.encode(), tag.encode()))
                 elif cmd == "STARTTLS":

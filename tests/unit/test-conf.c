@@ -67,6 +67,12 @@ static const struct {
     {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
      "p}\n" BASE_SMTP "poll_interval: 0\n",
      "7:16: poll_interval must be a number"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p, idle_refresh: 45m}\n" BASE_SMTP,
+     "3:62: idle_refresh must be"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p, idle: sometimes}\n" BASE_SMTP,
+     "3:54: idle must be true or false"},
 };
 
 int main(void)
@@ -101,7 +107,8 @@ int main(void)
 		     "    mailboxes: [INBOX, Amazon]\n"
 		     "  - name: sales\n"
 		     "    imap: {host: imap.example.com, tls: starttls, user: "
-		     "s, password_file: /etc/p, ca_file: ca.pem}\n"
+		     "s, password_file: /etc/p, ca_file: ca.pem, idle: false, "
+		     "idle_refresh: 10m}\n"
 		     "    after_ingest: {move: Queued}\n"
 		     "smtp:\n"
 		     "  url: smtp://127.0.0.1:2525/peakq.example\n"
@@ -125,6 +132,13 @@ int main(void)
 	is_str(c->accounts[0].after_arg, "$PeakqQueued", "default keyword");
 	is_int(c->accounts[1].tls, CONF_TLS_STARTTLS, "starttls");
 	is_int(c->accounts[1].after, CONF_AFTER_MOVE, "move");
+	ok(c->accounts[0].idle && c->accounts[0].idle_refresh == 25 * 60,
+	   "IDLE by default, restarted every 25 minutes");
+	ok(!c->accounts[1].idle && c->accounts[1].idle_refresh == 600,
+	   "idle: false and idle_refresh: 10m");
+	ok(conf_account_same_connection(&c->accounts[0], &c->accounts[0]) &&
+	       !conf_account_same_connection(&c->accounts[0], &c->accounts[1]),
+	   "same connection: an account is itself, not another");
 	is_str(c->accounts[1].after_arg, "Queued", "move folder");
 	is_str(c->accounts[1].password_file, "/etc/p", "absolute path kept");
 	is_str(c->smtp.host, "127.0.0.1", "smtp host");
