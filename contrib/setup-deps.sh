@@ -8,7 +8,7 @@ libetpan-dev libcurl4-gnutls-dev libsqlite3-dev libyaml-dev libgnutls28-dev
 libsystemd-dev"
 RUNTIME="ca-certificates"
 TEST="dovecot-imapd dovecot-lmtpd postfix openssl python3 sqlite3 clang-format valgrind
-bash-completion chromium fonts-noto-cjk systemd"
+bash-completion chromium fonts-noto-cjk systemd debhelper dpkg-dev fakeroot"
 
 want=""
 for p in $BUILD $RUNTIME $TEST; do
