@@ -697,14 +697,23 @@ static int load_escalate_to(const struct yml_doc *doc, const struct yml_node *v,
 static int load_root(const struct yml_doc *doc, struct conf *c,
 		     struct xerr *err)
 {
-	static const char *const keys[] = {"team_name",	    "store",
-					   "rules_dir",	    "templates_dir",
-					   "poll_interval", "max_message_size",
-					   "default_lang",  "subject_tag",
-					   "accounts",	    "smtp",
-					   "acks",	    "notices",
-					   "escalate_to",   "time_zone",
-					   "metrics_file",  NULL};
+	static const char *const keys[] = {"team_name",
+					   "store",
+					   "rules_dir",
+					   "templates_dir",
+					   "poll_interval",
+					   "max_message_size",
+					   "default_lang",
+					   "subject_tag",
+					   "accounts",
+					   "smtp",
+					   "acks",
+					   "notices",
+					   "escalate_to",
+					   "time_zone",
+					   "metrics_file",
+					   "store_mode",
+					   NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
 
@@ -723,6 +732,19 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 	if ((v = yml_get(root, "store")) &&
 	    yml_str(doc, v, "store", 0, &c->store_path, err) < 0)
 		return -1;
+	c->store_mode = 0600;
+	if ((v = yml_get(root, "store_mode"))) {
+		if (yml_expect(doc, v, YML_SCALAR, "store_mode", err) < 0)
+			return -1;
+		if (strcmp(v->str, "0660") == 0 || strcmp(v->str, "660") == 0)
+			c->store_mode = 0660;
+		else if (strcmp(v->str, "0600") && strcmp(v->str, "600"))
+			return yml_error(doc, v, err,
+					 "store_mode must be 0600 (only the "
+					 "daemon's user) or 0660 (agents in "
+					 "its group too), not '%s'",
+					 v->str);
+	}
 	c->rules_dir = xstrdup(SYSCONFDIR "/peakq/rules");
 	if ((v = yml_get(root, "rules_dir")) &&
 	    yml_str(doc, v, "rules_dir", 0, &c->rules_dir, err) < 0)

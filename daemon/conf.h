@@ -54,6 +54,7 @@ struct conf {
 	char *file;
 	char *team_name;
 	char *store_path;
+	unsigned store_mode; /* 0600, or 0660 for agents in its group */
 	char *rules_dir;
 	char *templates_dir;
 	long long poll_interval; /* seconds */

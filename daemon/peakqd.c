@@ -248,6 +248,9 @@ static void reload(const char *path, struct setup **setp, struct watchers *ws,
 		*setp = fresh;
 		conf_apply_time_zone(fresh->conf);
 		ob->conf = fresh->conf;
+		if (store_set_mode(fresh->conf->store_path,
+				   fresh->conf->store_mode, &err) < 0)
+			log_warn("%s", err.msg);
 		watchers_apply(ws, fresh);
 		log_info("reloaded: %zu account(s), %zu rule(s), %zu "
 			 "notice(s)",
@@ -449,10 +452,23 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)(time(NULL) ^ getpid()));
 
-	if (store_open(set->conf->store_path, STORE_CREATE, &st, &err) < 0) {
+	if (store_open(set->conf->store_path,
+		       STORE_CREATE |
+			   (set->conf->store_mode == 0660 ? STORE_GROUP : 0),
+		       &st, &err) < 0) {
 		log_err("%s", err.msg);
 		setup_unref(&set);
 		return err.kind == XERR_TEMP ? EX_TEMPFAIL : EX_CONFIG;
+	}
+	switch (store_set_mode(set->conf->store_path, set->conf->store_mode,
+			       &err)) {
+	case 1:
+		log_info("store: %s now has mode %04o (store_mode)",
+			 set->conf->store_path, set->conf->store_mode);
+		break;
+	case -1:
+		log_warn("%s", err.msg);
+		break;
 	}
 	struct outbox_ctx ob = {
 	    .conf = set->conf, .store = st, .stop = &stop_requested};

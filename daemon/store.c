@@ -706,16 +706,23 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 
 	st->path = xstrdup(path);
 	if (!(flags & STORE_CREATE) && access(path, F_OK) < 0) {
+		if (errno == EACCES)
+			goto denied;
 		xerr_set(err, XERR_CONFIG,
 			 "store: '%s' does not exist (peakqd creates it on "
 			 "first start)",
 			 path);
 		goto out;
 	}
+	if (!(flags & STORE_CREATE) && access(path, R_OK | W_OK) < 0 &&
+	    errno == EACCES)
+		goto denied;
 	oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	if (flags & STORE_CREATE) {
-		/* Created 0600: the queue holds customers' mail. */
-		mode_t old = umask(077);
+		/* Created 0600 (the queue holds customers' mail), or 0660
+		 * for agents in its group (store_mode). Only the main thread
+		 * creates it, before any other runs: umask is per process. */
+		mode_t old = umask((flags & STORE_GROUP) ? 007 : 077);
 		oflags |= SQLITE_OPEN_CREATE;
 		rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
 		umask(old);
@@ -752,9 +759,48 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 	*st_r = st;
 	st = NULL;
 	ret = 0;
+	goto out;
+denied:
+	xerr_set(err, XERR_CONFIG,
+		 "store: '%s': permission denied (agents need to be in the "
+		 "group of the store and its folder, and peakq.yaml needs "
+		 "store_mode: 0660; see peakq.yaml(5))",
+		 path);
 out:
 	store_close(&st);
 	return ret;
+}
+
+int store_set_mode(const char *path, unsigned mode, struct xerr *err)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	int changed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffix); i++) {
+		char *p = xasprintf("%s%s", path, suffix[i]);
+		struct stat sb;
+		int r = 0;
+
+		if (stat(p, &sb) == 0 && (sb.st_mode & 07777) != mode) {
+			if (sb.st_uid != geteuid())
+				r = xerr_set(err, XERR_CONFIG,
+					     "store: '%s' has mode %04o and "
+					     "belongs to uid %u, not to us: "
+					     "cannot give it mode %04o",
+					     p, (unsigned)(sb.st_mode & 07777),
+					     (unsigned)sb.st_uid, mode);
+			else if (chmod(p, mode) < 0)
+				r = xerr_set(err, XERR_CONFIG,
+					     "store: chmod %04o '%s': %s", mode,
+					     p, strerror(errno));
+			else
+				changed = 1;
+		}
+		free(p);
+		if (r < 0)
+			return -1;
+	}
+	return changed;
 }
 
 void store_close(struct store **stp)

@@ -16,6 +16,7 @@ struct store;
 enum store_open_flags {
 	STORE_CREATE = 1 << 0,	 /* create the file and schema if missing */
 	STORE_READONLY = 1 << 1, /* CLI read commands */
+	STORE_GROUP = 1 << 2,	 /* with STORE_CREATE: mode 0660, not 0600 */
 };
 
 /* Open path. Returns 0 and an owned handle, or -1 (XERR_TEMP when the
@@ -24,6 +25,13 @@ enum store_open_flags {
 int store_open(const char *path, unsigned flags, struct store **st_r,
 	       struct xerr *err) WARN_UNUSED;
 void store_close(struct store **st);
+
+/* Give the database file (and its -wal and -shm, when present) mode
+ * `mode` if they have another and are ours. Returns 1 when something was
+ * changed, 0 when nothing needed to be, -1 (XERR_CONFIG) when a file is
+ * not ours or chmod failed. */
+int store_set_mode(const char *path, unsigned mode,
+		   struct xerr *err) WARN_UNUSED;
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Rollback never fails. */
 int store_begin(struct store *st, struct xerr *err) WARN_UNUSED;
