@@ -7,6 +7,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -713,6 +714,7 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 					   "time_zone",
 					   "metrics_file",
 					   "store_mode",
+					   "strict_permissions",
 					   NULL};
 	const struct yml_node *root = doc->root;
 	struct yml_node *v;
@@ -745,6 +747,10 @@ static int load_root(const struct yml_doc *doc, struct conf *c,
 					 "its group too), not '%s'",
 					 v->str);
 	}
+	if ((v = yml_get(root, "strict_permissions")) &&
+	    yml_bool(doc, v, "strict_permissions", &c->strict_permissions,
+		     err) < 0)
+		return -1;
 	c->rules_dir = xstrdup(SYSCONFDIR "/peakq/rules");
 	if ((v = yml_get(root, "rules_dir")) &&
 	    yml_str(doc, v, "rules_dir", 0, &c->rules_dir, err) < 0)
@@ -880,6 +886,22 @@ out:
 	yml_doc_free(&doc);
 	conf_free(&c);
 	return ret;
+}
+
+int conf_secret_private(const char *path, struct xerr *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
+		return 0; /* reading it will say why */
+	if (sb.st_mode & (S_IROTH | S_IWOTH))
+		return xerr_set(err, XERR_CONFIG,
+				"password file '%s' can be %s by every user "
+				"(mode %04o): chmod o-rwx it",
+				path,
+				(sb.st_mode & S_IROTH) ? "read" : "changed",
+				(unsigned)(sb.st_mode & 07777));
+	return 0;
 }
 
 int conf_read_password(const char *path, char **pw_r, struct xerr *err)

@@ -54,7 +54,8 @@ struct conf {
 	char *file;
 	char *team_name;
 	char *store_path;
-	unsigned store_mode; /* 0600, or 0660 for agents in its group */
+	unsigned store_mode;	/* 0600, or 0660 for agents in its group */
+	int strict_permissions; /* refuse password files others can read */
 	char *rules_dir;
 	char *templates_dir;
 	long long poll_interval; /* seconds */
@@ -93,6 +94,10 @@ void conf_apply_time_zone(const struct conf *conf);
  * can go on serving b after a reload. */
 int conf_account_same_connection(const struct conf_account *a,
 				 const struct conf_account *b);
+
+/* 0 if password file path cannot be read or changed by every user (or
+ * does not exist: reading it will say so), else -1 with the reason. */
+int conf_secret_private(const char *path, struct xerr *err) WARN_UNUSED;
 
 /* Read a password file (first line, without the newline). Returns 0 and an
  * owned string (free with secret_free), or -1 with XERR_CONFIG. */

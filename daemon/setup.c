@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "setup.h"
 #include "util.h"
 
@@ -24,12 +25,32 @@ static int template_exists(const char *name, void *ctx)
 	return t && strcmp(tmpl_lang(t), "en") == 0;
 }
 
+/* Password files every user can read: refused with strict_permissions,
+ * else a warning. */
+static int check_secrets(const struct conf *c, struct xerr *err)
+{
+	for (size_t i = 0; i <= c->naccounts; i++) {
+		const char *f = i < c->naccounts ? c->accounts[i].password_file
+						 : c->smtp.password_file;
+		struct xerr e = {0};
+
+		if (!f || conf_secret_private(f, &e) == 0)
+			continue;
+		if (c->strict_permissions)
+			return xerr_set(err, XERR_CONFIG,
+					"%s (strict_permissions is on)", e.msg);
+		log_warn("%s", e.msg);
+	}
+	return 0;
+}
+
 int setup_load(const char *path, struct setup **s_r, struct xerr *err)
 {
 	struct setup *s = xcalloc(1, sizeof(*s));
 
 	atomic_init(&s->refs, 1);
 	if (conf_load(path, &s->conf, err) < 0 ||
+	    check_secrets(s->conf, err) < 0 ||
 	    rules_load_dir(s->conf->rules_dir, &s->rules, err) < 0 ||
 	    tmpl_load_dir(s->conf->templates_dir, &s->tmpls, err) < 0 ||
 	    rules_check_templates(s->rules, template_exists, s->tmpls, err) <

@@ -102,4 +102,19 @@ grep -q -- "--once" "$T/out"
 ok $? "--help lists --once"
 "$PEAKQD" --bogus >/dev/null 2>&1
 is "$?" 64 "unknown option: exit 64 (EX_USAGE)"
+
+# A password file every user can read: a warning, or refused with
+# strict_permissions.
+chmod 644 "$T/support.pass"
+out=$("$PEAKQD" -n -c "$T/peakq.yaml" 2>&1)
+ok $? "a world-readable password file: still valid by default"
+case $out in *"warning: password file '$T/support.pass' can be read by every user (mode 0644): chmod o-rwx it"*)
+	ok 0 "but warned about" ;;
+*) ok 1 "but warned about"; diag "$out" ;; esac
+{ cat "$T/peakq.yaml"; echo "strict_permissions: true"; } >"$T/bad.yaml"
+expect_78 "strict_permissions" "password file '$T/support.pass' can be read by every user (mode 0644): chmod o-rwx it (strict_permissions is on)"
+chmod 640 "$T/support.pass"
+out=$("$PEAKQD" -n -c "$T/bad.yaml" 2>&1)
+ok $? "mode 0640 (group peakq) passes strict_permissions: $out"
+chmod 600 "$T/support.pass"
 done_testing
