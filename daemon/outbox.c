@@ -118,6 +118,8 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 		return -1;
 	if (!got)
 		return 0;
+	log_debug("outbox: sending row %lld (%s for case %lld)",
+		  (long long)r->id, r->kind, (long long)r->case_id);
 	if (open_smtp(ctx, &serr) == 0 &&
 	    smtp_send(ctx->smtp, r->rcpt, r->data, r->len, &serr) == 0) {
 		if (mark(ctx, r->id, OUTBOX_SENT, attempts, 0, NULL, err) < 0)
