@@ -26,6 +26,7 @@ struct imap_conn {
 	char *host;
 	int has_move, has_uidplus, has_idle;
 	int idle_setup; /* mailstream_setup_idle() done */
+	int broken;	/* a stream or parse error: no LOGOUT at close */
 };
 
 static const char *server_text(mailimap *imap)
@@ -34,6 +35,8 @@ static const char *server_text(mailimap *imap)
 }
 
 /* Set err from a libetpan result code. */
+static int peer_closed(const struct imap_conn *c);
+
 static int imap_error(struct imap_conn *c, int r, const char *what,
 		      struct xerr *err)
 {
@@ -42,11 +45,20 @@ static int imap_error(struct imap_conn *c, int r, const char *what,
 
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
+		if (c)
+			c->broken = 1;
+		if (c && peer_closed(c))
+			return xerr_set(err, kind,
+					"imap: %s: the server closed the "
+					"connection",
+					what);
 		return xerr_set(err, kind,
 				"imap: %s: connection lost or no answer within "
 				"the timeout",
 				what);
 	case MAILIMAP_ERROR_PARSE:
+		if (c)
+			c->broken = 1;
 		return xerr_set(err, kind,
 				"imap: %s: malformed response from server",
 				what);
@@ -137,6 +149,126 @@ static int tcp_connect(const char *host, int port, int timeout,
 			host, port, strerror(last ? last : ECONNREFUSED));
 }
 
+/* libetpan 1.9.4 spins forever at full CPU when a plain-text peer closes
+ * the connection inside a literal: its socket driver reports end of file
+ * as a 0-byte read, which the literal parser retries (fixed upstream in
+ * 68de795; TECH-NOTES 1.5). Its TLS driver reports an error instead. This
+ * driver wraps a plain-text stream and does the same. */
+struct eof_guard {
+	mailstream_low *in;
+	int eof; /* the peer closed the connection */
+};
+
+static ssize_t eof_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct eof_guard *g = s->data;
+	ssize_t r = mailstream_low_read(g->in, buf, n);
+
+	if (r == 0 && n > 0) {
+		g->eof = 1;
+		errno = ECONNRESET;
+		return -1;
+	}
+	return r;
+}
+
+static ssize_t eof_write(mailstream_low *s, const void *buf, size_t n)
+{
+	return mailstream_low_write(((struct eof_guard *)s->data)->in, buf, n);
+}
+
+static int eof_close(mailstream_low *s)
+{
+	return mailstream_low_close(((struct eof_guard *)s->data)->in);
+}
+
+static int eof_get_fd(mailstream_low *s)
+{
+	return mailstream_low_get_fd(((struct eof_guard *)s->data)->in);
+}
+
+static void eof_free(mailstream_low *s)
+{
+	struct eof_guard *g = s->data;
+
+	mailstream_low_free(g->in);
+	free(g);
+	free(s);
+}
+
+static void eof_cancel(mailstream_low *s)
+{
+	mailstream_low_cancel(((struct eof_guard *)s->data)->in);
+}
+
+static struct mailstream_cancel *eof_get_cancel(mailstream_low *s)
+{
+	return mailstream_low_get_cancel(((struct eof_guard *)s->data)->in);
+}
+
+static carray *eof_chain(mailstream_low *s)
+{
+	return mailstream_low_get_certificate_chain(
+	    ((struct eof_guard *)s->data)->in);
+}
+
+static int eof_setup_idle(mailstream_low *s)
+{
+	return mailstream_low_setup_idle(((struct eof_guard *)s->data)->in);
+}
+
+static int eof_unsetup_idle(mailstream_low *s)
+{
+	return mailstream_low_unsetup_idle(((struct eof_guard *)s->data)->in);
+}
+
+static int eof_interrupt_idle(mailstream_low *s)
+{
+	return mailstream_low_interrupt_idle(((struct eof_guard *)s->data)->in);
+}
+
+static mailstream_low_driver eof_driver = {
+    .mailstream_read = eof_read,
+    .mailstream_write = eof_write,
+    .mailstream_close = eof_close,
+    .mailstream_get_fd = eof_get_fd,
+    .mailstream_free = eof_free,
+    .mailstream_cancel = eof_cancel,
+    .mailstream_get_cancel = eof_get_cancel,
+    .mailstream_get_certificate_chain = eof_chain,
+    .mailstream_setup_idle = eof_setup_idle,
+    .mailstream_unsetup_idle = eof_unsetup_idle,
+    .mailstream_interrupt_idle = eof_interrupt_idle,
+};
+
+static int peer_closed(const struct imap_conn *c)
+{
+	mailstream_low *low;
+
+	if (!c->imap || !c->imap->imap_stream)
+		return 0;
+	low = mailstream_get_low(c->imap->imap_stream);
+	return low && low->driver == &eof_driver &&
+	       ((struct eof_guard *)low->data)->eof;
+}
+
+/* Put the end-of-file guard under plain-text stream s. */
+static int guard_eof(mailstream *s)
+{
+	struct eof_guard *g = xcalloc(1, sizeof(*g));
+	mailstream_low *out;
+
+	g->in = mailstream_get_low(s);
+	out = mailstream_low_new(g, &eof_driver);
+	if (!out) {
+		free(g);
+		return -1;
+	}
+	mailstream_low_set_timeout(out, mailstream_low_get_timeout(g->in));
+	mailstream_set_low(s, out);
+	return 0;
+}
+
 static void sni_cb(struct mailstream_ssl_context *ctx, void *data)
 {
 	char *host = data;
@@ -218,6 +350,8 @@ int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
 			goto out;
 		}
 		fd = -1;
+		if (guard_eof(s) < 0)
+			fatal(70, "out of memory");
 	}
 	r = mailimap_connect(c->imap, s);
 	s = NULL; /* owned by c->imap, even on failure */
@@ -283,7 +417,9 @@ void imap_close(struct imap_conn **cp)
 		return;
 	if (c->idle_setup && c->imap->imap_stream)
 		mailstream_unsetup_idle(c->imap->imap_stream);
-	if (c->imap->imap_stream)
+	/* After a stream or parse error the session is in no known state:
+	 * a LOGOUT could only wait for the timeout. */
+	if (c->imap->imap_stream && !c->broken)
 		mailimap_logout(c->imap);
 	mailimap_free(c->imap);
 	free(c->host);

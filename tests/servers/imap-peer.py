@@ -11,8 +11,14 @@ and logs every line it receives to --log ("C: ...").
   --stall-fetch   a working server with one message (UID 1) in INBOX,
                   until the message's body is fetched: then it sends
                   the first 100 bytes of the literal and stalls forever
+  --fetch-fault F the same server, failing the body FETCH with F:
+                  stall (as --stall-fetch), drop (close the connection
+                  inside the literal), malformed (a response that is not
+                  IMAP), huge (announce a 4 GiB literal, send 100 bytes,
+                  stall)
 """
 import argparse
+import socket
 import sys
 import time
 
@@ -26,7 +32,11 @@ def main():
     ap.add_argument("--no-starttls", action="store_true")
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--stall-fetch", action="store_true")
+    ap.add_argument("--fetch-fault", choices=("stall", "drop", "malformed", "huge"))
     a = ap.parse_args()
+    if a.stall_fetch:
+        a.fetch_fault = "stall"
+    a.stall_fetch = a.fetch_fault is not None
 
     log = peerlib.logger(a.log)
 
@@ -69,9 +79,20 @@ def main():
                         conn.sendall(b"* 1 FETCH (UID 1 RFC822.SIZE 500)\r\n"
                                      b"%s OK done\r\n" % tag.encode())
                         continue
-                    conn.sendall(b'* 1 FETCH (UID 1 RFC822.SIZE 500 '
-                                 b'INTERNALDATE "01-Dec-2026 10:00:00 +0000" '
-                                 b'BODY[] {500}\r\n' + b"X" * 100)
+                    head = (b'* 1 FETCH (UID 1 RFC822.SIZE 500 '
+                            b'INTERNALDATE "01-Dec-2026 10:00:00 +0000" ')
+                    if a.fetch_fault == "malformed":
+                        conn.sendall(b"* 1 FETCH (UID 1 BODY[] ((( \x00\xff garbage\r\n"
+                                     b"%s OK done\r\n" % tag.encode())
+                        log("S: sent a malformed FETCH response")
+                        continue
+                    size = b"{4294967295}" if a.fetch_fault == "huge" else b"{500}"
+                    conn.sendall(head + b"BODY[] " + size + b"\r\n" + b"X" * 100)
+                    if a.fetch_fault == "drop":
+                        log("S: closed the connection inside the literal")
+                        conn.shutdown(socket.SHUT_RDWR)
+                        conn.close()
+                        return
                     log("S: stalled inside the literal")
                     while True:
                         time.sleep(3600)
