@@ -352,6 +352,19 @@ static int is_plain_ascii(const char *s)
 	return 1;
 }
 
+/* Does every space-separated word of value fit on a 78-character line
+ * (the first after `first` characters of "Name: ")? */
+static int words_fit(const char *value, size_t first)
+{
+	for (const char *p = value; *p;) {
+		size_t w = strcspn(p + 1, " ") + 1;
+		if ((p == value ? first : 0) + w > 78)
+			return 0;
+		p += w;
+	}
+	return 1;
+}
+
 int tmpl_header(struct buf *out, const char *name, const char *value)
 {
 	static const char b64[] =
@@ -362,10 +375,12 @@ int tmpl_header(struct buf *out, const char *name, const char *value)
 
 	if (buf_addf(out, "%s: ", name) < 0)
 		return -1;
-	/* Printable ASCII without encoded-word look-alikes: as is, folded at
-	 * spaces to keep lines within 78 characters where words allow (a
-	 * value is at most 998 bytes, so no line can exceed that). */
-	if (is_plain_ascii(value) && !strstr(value, "=?") && n <= 900) {
+	/* Printable ASCII without encoded-word look-alikes, whose words all
+	 * fit: as is, folded at spaces so no line exceeds 78 characters
+	 * (RFC 5322 2.1.1). Anything else, a 100-character URL included,
+	 * goes into encoded words, which fold anywhere. */
+	if (is_plain_ascii(value) && !strstr(value, "=?") && n <= 900 &&
+	    words_fit(value, line)) {
 		const char *p = value;
 		while (*p) {
 			size_t w = strcspn(p + 1, " ") + 1; /* " word" */

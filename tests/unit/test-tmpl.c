@@ -269,6 +269,30 @@ int main(void)
 		p = nl ? nl + 2 : p + strlen(p);
 	}
 	ok(crlf, "qp lines <= 76 with soft breaks");
+
+	/* Found by fuzz-header: an ASCII word too long for one line went out
+	 * as is, on an 83-character line. Now encoded words, <= 78. */
+	buf_reset(&out);
+	memset(longline, ',', 74);
+	longline[74] = '\0';
+	ok(tmpl_header(&out, "Subject", longline) == 0, "header: long word");
+	crlf = 1;
+	for (const char *p = buf_str(&out); *p;) {
+		const char *nl = strstr(p, "\r\n");
+		if (!nl || nl - p > 78)
+			crlf = 0;
+		p = nl ? nl + 2 : p + strlen(p);
+	}
+	ok(crlf && strstr(buf_str(&out), "=?UTF-8?B?"),
+	   "a word that cannot fit goes into encoded words, lines <= 78");
+	buf_reset(&out);
+	ok(tmpl_header(&out, "Subject",
+		       "Where is my order? It was a gift for "
+		       "my daughter and it has not arrived") == 0 &&
+	       strcmp(buf_str(&out),
+		      "Subject: Where is my order? It was a gift for my "
+		      "daughter and it has not\r\n arrived\r\n") == 0,
+	   "plain words still go as is, folded at a space");
 	buf_release(&out);
 	tmpl_free(&set);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
