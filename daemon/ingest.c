@@ -4,6 +4,8 @@
  * most one acknowledgement row (dedupe key "ack:<case>"). */
 #include "config.h"
 
+#include <stdarg.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,28 +299,6 @@ int ingest_render_ack(const struct ingest_ctx *ctx,
 	return r;
 }
 
-/* A rule escalated case_id: record why and tell the supervisors
- * (escalate_to). On a follow-up the store recorded the event already. */
-static int escalated(struct ingest_ctx *ctx, int64_t case_id, const char *rule,
-		     const char *when, int64_t now, struct xerr *err)
-{
-	char *reason = xasprintf("by rule %s%s", rule ? rule : "?", when);
-	int n = 0, r = 0;
-
-	if (!*when)
-		r = store_event_add(ctx->store, case_id, now, ACTOR,
-				    "escalated", reason, err);
-	if (r == 0)
-		r = notify_escalation(ctx->store, ctx->conf, case_id, reason,
-				      ACTOR, now, &n, err);
-	if (r == 0 && n)
-		log_info("ingest: case %lld escalated %s; %d supervisor(s) "
-			 "told",
-			 (long long)case_id, reason, n);
-	free(reason);
-	return r;
-}
-
 /* Create the acknowledgement row for a new case: rendered and pending, or
  * suppressed with its reason. */
 static int queue_ack(struct ingest_ctx *ctx, int64_t case_id,
@@ -434,8 +414,19 @@ struct fetched {
 	struct ingest_decision d;
 };
 
+/* A log line about a message, said only once its transaction committed
+ * (a rolled-back batch is fetched and stored again later). */
+struct note {
+	enum log_level level;
+	char *text;
+};
+
 struct batch {
 	struct ingest_ctx *ctx;
+	struct note *notes;
+	size_t nnotes;
+	struct ingest_counts saved; /* counts before the transaction */
+	int open;		    /* a batch transaction is open */
 	const struct conf_account *acct;
 	const char *mailbox;
 	struct store_mailbox *mb;
@@ -447,6 +438,35 @@ struct batch {
 	int stopped;
 };
 
+static void batch_note(struct batch *b, enum log_level level, const char *fmt,
+		       ...) PRINTF_LIKE(3, 4);
+static void batch_note(struct batch *b, enum log_level level, const char *fmt,
+		       ...)
+{
+	va_list ap;
+
+	b->notes = xreallocarray(b->notes, b->nnotes + 1, sizeof(*b->notes));
+	va_start(ap, fmt);
+	b->notes[b->nnotes].text = xvasprintf(fmt, ap);
+	va_end(ap);
+	b->notes[b->nnotes++].level = level;
+}
+
+/* The batch committed (say its notes) or rolled back (forget them, and
+ * its counts). */
+static void batch_settle(struct batch *b, int committed)
+{
+	for (size_t i = 0; i < b->nnotes; i++) {
+		if (committed)
+			log_msg(b->notes[i].level, 0, "%s", b->notes[i].text);
+		free(b->notes[i].text);
+	}
+	b->nnotes = 0;
+	if (!committed && b->open)
+		b->ctx->counts = b->saved;
+	b->open = 0;
+}
+
 static void batch_clear(struct batch *b)
 {
 	for (size_t i = 0; i < b->nitems; i++) {
@@ -456,6 +476,30 @@ static void batch_clear(struct batch *b)
 	free(b->items);
 	b->items = NULL;
 	b->nitems = 0;
+}
+
+/* A rule escalated case_id: record why and tell the supervisors
+ * (escalate_to). On a follow-up the store recorded the event already. */
+static int escalated(struct batch *b, int64_t case_id, const char *rule,
+		     const char *when, int64_t now, struct xerr *err)
+{
+	struct ingest_ctx *ctx = b->ctx;
+	char *reason = xasprintf("by rule %s%s", rule ? rule : "?", when);
+	int n = 0, r = 0;
+
+	if (!*when)
+		r = store_event_add(ctx->store, case_id, now, ACTOR,
+				    "escalated", reason, err);
+	if (r == 0)
+		r = notify_escalation(ctx->store, ctx->conf, case_id, reason,
+				      ACTOR, now, &n, err);
+	if (r == 0 && n)
+		batch_note(b, LOG_LVL_INFO,
+			   "ingest: case %lld escalated %s; %d supervisor(s) "
+			   "told",
+			   (long long)case_id, reason, n);
+	free(reason);
+	return r;
 }
 
 /* imap_fetch's callback: copy the message and decide about it (no store
@@ -597,13 +641,14 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 		if (queue_ack(ctx, case_id, &d, received, now, &ack, err) < 0)
 			goto out;
 		if (d.verdict.escalate &&
-		    escalated(ctx, case_id, d.verdict.rule, "", now, err) < 0)
+		    escalated(b, case_id, d.verdict.rule, "", now, err) < 0)
 			goto out;
 		ctx->counts.cases++;
-		log_info("ingest: case %lld created account=%s mailbox=%s "
-			 "uid=%u category=%s ack=%s",
-			 (long long)case_id, b->acct->name, b->mailbox, im->uid,
-			 d.verdict.category, ack);
+		batch_note(b, LOG_LVL_INFO,
+			   "ingest: case %lld created account=%s mailbox=%s "
+			   "uid=%u category=%s ack=%s",
+			   (long long)case_id, b->acct->name, b->mailbox,
+			   im->uid, d.verdict.category, ack);
 	} else {
 		int reopened = 0, raised = 0;
 		if (!dup && store_case_followup(ctx->store, case_id, received,
@@ -616,7 +661,7 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 				     d.verdict.escalate, now, ACTOR, &raised,
 				     err) < 0)
 			goto out;
-		if ((raised & 2) && escalated(ctx, case_id, d.verdict.rule,
+		if ((raised & 2) && escalated(b, case_id, d.verdict.rule,
 					      ", on a follow-up", now, err) < 0)
 			goto out;
 		free(detail);
@@ -636,15 +681,17 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 			ctx->counts.duplicates++;
 		else
 			ctx->counts.followups++;
-		log_info("ingest: %s of case %lld account=%s mailbox=%s uid=%u "
-			 "via=%s",
-			 dup ? "duplicate" : "follow-up", (long long)case_id,
-			 b->acct->name, b->mailbox, im->uid, how);
+		batch_note(b, LOG_LVL_INFO,
+			   "ingest: %s of case %lld account=%s mailbox=%s "
+			   "uid=%u via=%s",
+			   dup ? "duplicate" : "follow-up", (long long)case_id,
+			   b->acct->name, b->mailbox, im->uid, how);
 	}
 	if (d.msg->parse_error) {
 		ctx->counts.parse_errors++;
-		log_warn("ingest: message kept unparsed case=%lld uid=%u: %s",
-			 (long long)case_id, im->uid, d.msg->parse_error);
+		batch_note(b, LOG_LVL_WARN,
+			   "ingest: message kept unparsed case=%lld uid=%u: %s",
+			   (long long)case_id, im->uid, d.msg->parse_error);
 	}
 	if (im->len < im->size) {
 		free(detail);
@@ -655,8 +702,8 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 				    "truncated", detail, err) < 0)
 			goto out;
 		ctx->counts.truncated++;
-		log_warn("ingest: case=%lld uid=%u: %s", (long long)case_id,
-			 im->uid, detail);
+		batch_note(b, LOG_LVL_WARN, "ingest: case=%lld uid=%u: %s",
+			   (long long)case_id, im->uid, detail);
 	}
 	b->done = xreallocarray(b->done, b->ndone + 1, sizeof(*b->done));
 	b->done[b->ndone++] = im->uid;
@@ -800,9 +847,11 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 			goto out;
 		if (store_begin(ctx->store, err) < 0)
 			goto out;
+		b.saved = ctx->counts;
+		b.open = 1;
 		for (size_t j = 0; j < b.nitems; j++)
 			if (store_one(&b, &b.items[j], err) < 0)
-				goto rollback;
+				goto rollback_batch;
 		batch_clear(&b);
 		/* UIDs asked for but not returned were expunged meanwhile:
 		 * move past them unless we stopped early. */
@@ -810,9 +859,14 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 			b.max_uid = uids[i + k - 1];
 		if (b.max_uid && store_mailbox_set_last_uid(ctx->store, mb.id,
 							    b.max_uid, err) < 0)
-			goto rollback;
-		if (store_commit(ctx->store, err) < 0)
+			goto rollback_batch;
+		if (store_commit(ctx->store, err) < 0) {
+			batch_settle(&b, 0);
+			xerr_prefix(err, "batch not stored (it will be "
+					 "fetched again)");
 			goto out;
+		}
+		batch_settle(&b, 1);
 		if (mark_done(ctx, ic, a, &mb, b.done, b.ndone, err) < 0)
 			goto out;
 		/* Health: what is left, and a sign of life while a long
@@ -825,6 +879,11 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	}
 	ret = 0;
 	goto out;
+rollback_batch:
+	store_rollback(ctx->store);
+	batch_settle(&b, 0);
+	xerr_prefix(err, "batch not stored (it will be fetched again)");
+	goto out;
 rollback:
 	store_rollback(ctx->store);
 out : {
@@ -834,6 +893,8 @@ out : {
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
 }
 	batch_clear(&b);
+	batch_settle(&b, 0);
+	free(b.notes);
 	free(uids);
 	free(sizes);
 	free(pending);

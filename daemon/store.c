@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -697,6 +698,26 @@ static int load_instance(struct store *st, struct xerr *err)
 	return 0;
 }
 
+/* When path cannot be written because its file system is read-only, say
+ * that (SQLite only says "unable to open database file"). Returns 1 when
+ * err was set so. */
+static int why_unwritable(const char *path, struct xerr *err)
+{
+	struct statvfs sv;
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (statvfs(slash ? dir : ".", &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		xerr_set(err, XERR_TEMP,
+			 "store: '%s' is on a read-only file system", path);
+		r = 1;
+	}
+	free(dir);
+	return r;
+}
+
 int store_open(const char *path, unsigned flags, struct store **st_r,
 	       struct xerr *err)
 {
@@ -730,8 +751,11 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 		rc = sqlite3_open_v2(path, &st->db, oflags, NULL);
 	}
 	if (rc != SQLITE_OK) {
-		xerr_set(err, kind_of(rc), "store: cannot open '%s': %s", path,
-			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		if (!why_unwritable(path, err))
+			xerr_set(err, kind_of(rc),
+				 "store: cannot open '%s': %s", path,
+				 st->db ? sqlite3_errmsg(st->db)
+					: sqlite3_errstr(rc));
 		goto out;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
@@ -739,7 +763,8 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 	if (exec(st, "PRAGMA foreign_keys = ON", err) < 0)
 		goto out;
 	if (!readonly && exec(st, "PRAGMA journal_mode = WAL", err) < 0) {
-		xerr_prefix(err, "cannot open '%s'", path);
+		if (!why_unwritable(path, err))
+			xerr_prefix(err, "cannot open '%s'", path);
 		goto out;
 	}
 	if (exec(st, "PRAGMA synchronous = FULL", err) < 0)

@@ -20,6 +20,8 @@
 /* Reconnect backoff: first delay, cap (seconds). */
 #define BACKOFF_FIRST 5
 #define BACKOFF_MAX 900
+/* ...and for the store's own trouble. */
+#define BACKOFF_LOCAL_MAX 30
 
 struct watcher {
 	struct watchers *all;
@@ -178,7 +180,7 @@ static void *watch_main(void *arg)
 	struct watcher *w = arg;
 	struct store *st = NULL;
 	struct imap_conn *c = NULL;
-	int failures = 0;
+	int failures = 0, local = 0;
 	sigset_t all;
 
 	/* Signals are the main thread's. */
@@ -227,7 +229,12 @@ static void *watch_main(void *arg)
 			wake_main(w->all);
 		if (r < 0)
 			goto failed;
+		if (failures && local)
+			log_info("ingest: account=%s mailbox=%s: the store "
+				 "works again after %d failed attempt(s)",
+				 w->account, w->mailbox, failures);
 		failures = 0;
+		local = 0;
 		setup_unref(&s);
 		if (idle && imap_can_idle(c)) {
 			if (idle_once(w, c, refresh, st, &err) < 0)
@@ -242,12 +249,17 @@ static void *watch_main(void *arg)
 			break;
 		xerr_prefix(&err, "account '%s'", w->account);
 		set_state(w, st, NULL, err.msg);
-		disconnect(w, &c);
+		/* A problem of the store (a full disk, a read-only file) is
+		 * retried soon on the same connection: waiting longer helps
+		 * nothing, and the server did nothing wrong. */
+		local = strstr(err.msg, "store: ") != NULL;
+		if (!local)
+			disconnect(w, &c);
 		d = BACKOFF_FIRST;
 		for (int k = 0; k < failures && d < BACKOFF_MAX; k++)
 			d *= 2;
-		if (d > BACKOFF_MAX)
-			d = BACKOFF_MAX;
+		if (d > (local ? BACKOFF_LOCAL_MAX : BACKOFF_MAX))
+			d = local ? BACKOFF_LOCAL_MAX : BACKOFF_MAX;
 		d += random() % (d / 4 + 1);
 		failures++;
 		log_err("%s (retry in %llds)", err.msg, (long long)d);
