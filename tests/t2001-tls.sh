@@ -1,9 +1,10 @@
 #!/bin/sh
 # t2001: TLS means verified TLS. libetpan checks nothing, so peakqd must:
-# a certificate for another name, a self-signed certificate, and a server
-# whose CA we do not trust are refused before anything is fetched; a valid
-# chain is accepted over implicit TLS and over STARTTLS; plain text is
-# accepted on loopback only.
+# a certificate for another name, a self-signed certificate, a server
+# whose CA we do not trust, and an expired certificate are refused before
+# anything is fetched; a STARTTLS downgrade and data injected after
+# "OK begin TLS" stop it before LOGIN; a valid chain is accepted over
+# implicit TLS and over STARTTLS; plain text is accepted on loopback only.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 mailenv_start
@@ -80,6 +81,61 @@ if grep -qi "LOGIN\|AUTHENTICATE" "$T/imap-peer.log"; then
 else
 	ok 0 "STARTTLS not offered: no LOGIN was sent"
 fi
+kill $ipid 2>/dev/null
+wait $ipid 2>/dev/null
+
+# An expired certificate from our own CA (openssl ca can backdate).
+mkdir -p "$T/ca/new"
+: >"$T/ca/index.txt"
+echo 1000 >"$T/ca/serial"
+cat >"$T/ca/ca.cnf" <<EOC
+[ca]
+default_ca = d
+[d]
+database = $T/ca/index.txt
+new_certs_dir = $T/ca/new
+serial = $T/ca/serial
+default_md = sha256
+policy = p
+copy_extensions = copy
+[p]
+commonName = supplied
+EOC
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/ca/expired.key" -out "$T/ca/expired.csr" -subj /CN=localhost \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1 &&
+	openssl ca -batch -config "$T/ca/ca.cnf" -cert "$T/m/tls/ca.crt" \
+		-keyfile "$T/m/tls/ca.key" -in "$T/ca/expired.csr" \
+		-out "$T/ca/expired.crt" -startdate 20200101000000Z \
+		-enddate 20200201000000Z -notext >/dev/null 2>&1
+ok $? "an expired certificate (January 2020) from the test CA"
+rm -f "$T/imap-peer.port"
+python3 "$top_srcdir/tests/servers/imap-peer.py" --tls "$T/ca/expired.crt,$T/ca/expired.key" \
+	--port-file "$T/imap-peer.port" --log "$T/expired-peer.log" &
+ipid=$!
+wait_until 100 test -s "$T/imap-peer.port"
+write_config implicit localhost
+sed -i "s/port: $PQ_IMAPS_PORT/port: $(cat "$T/imap-peer.port")/" "$T/peakq.yaml"
+refused expired "certificate of 'localhost' refused: .*expired" "expired certificate"
+! grep -qs "^C: " "$T/expired-peer.log"
+ok $? "expired certificate: not one IMAP command was sent"
+kill $ipid 2>/dev/null
+wait $ipid 2>/dev/null
+
+# Data injected after "OK begin TLS" (CVE-2020-15953): refused, no LOGIN.
+rm -f "$T/imap-peer.port"
+python3 "$top_srcdir/tests/servers/imap-peer.py" --starttls-inject \
+	--port-file "$T/imap-peer.port" --log "$T/inject-peer.log" &
+ipid=$!
+wait_until 100 test -s "$T/imap-peer.port"
+write_config starttls localhost
+sed -i "s/port: $PQ_IMAP_PORT/port: $(cat "$T/imap-peer.port")/" "$T/peakq.yaml"
+refused inject "STARTTLS with localhost:[0-9]* failed (refused, or data injected before the handshake)" \
+	"data injected after STARTTLS"
+grep -q "S: injected" "$T/inject-peer.log"
+ok $? "injection: the peer did inject"
+! grep -qi "C: [0-9a-z]* \(LOGIN\|AUTHENTICATE\)" "$T/inject-peer.log"
+ok $? "injection: no LOGIN was sent"
 kill $ipid 2>/dev/null
 wait $ipid 2>/dev/null
 

@@ -11,6 +11,12 @@ and logs every line it receives to --log ("C: ...").
   --stall-fetch   a working server with one message (UID 1) in INBOX,
                   until the message's body is fetched: then it sends
                   the first 100 bytes of the literal and stalls forever
+  --tls CERT,KEY  implicit TLS with this certificate (e.g. an expired one);
+                  logs "S: handshake failed" when the client refuses it
+  --starttls-inject
+                  offer STARTTLS; answer it with "OK begin TLS" plus an
+                  injected untagged line in the same packet (CVE-2020-15953)
+                  and then do the handshake
   --fetch-fault F the same server, failing the body FETCH with F:
                   stall (as --stall-fetch), drop (close the connection
                   inside the literal), malformed (a response that is not
@@ -18,6 +24,7 @@ and logs every line it receives to --log ("C: ...").
                   stall)
 """
 import argparse
+import os
 import socket
 import sys
 import time
@@ -33,6 +40,8 @@ def main():
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--stall-fetch", action="store_true")
     ap.add_argument("--fetch-fault", choices=("stall", "drop", "malformed", "huge"))
+    ap.add_argument("--tls")
+    ap.add_argument("--starttls-inject", action="store_true")
     a = ap.parse_args()
     if a.stall_fetch:
         a.fetch_fault = "stall"
@@ -40,9 +49,29 @@ def main():
 
     log = peerlib.logger(a.log)
 
+    ctx = None
+    if a.tls or a.starttls_inject:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        if a.tls:
+            cert, key = a.tls.split(",")
+        else:
+            d = os.path.dirname(os.path.abspath(a.port_file))
+            cert, key = os.path.join(d, "m/tls/server.crt"), os.path.join(d, "m/tls/server.key")
+        ctx.load_cert_chain(cert, key)
+
     def serve(conn):
+        if a.tls:
+            try:
+                conn = ctx.wrap_socket(conn, server_side=True)
+            except OSError as e:
+                log("S: handshake failed: %s" % e)
+                conn.close()
+                return
         rf = conn.makefile("rb")
         caps = "IMAP4rev1 AUTH=PLAIN"
+        if a.starttls_inject:
+            caps = "IMAP4rev1 STARTTLS LOGINDISABLED"
         if a.stall_fetch:
             caps = "IMAP4rev1 IDLE UIDPLUS"
         try:
@@ -96,6 +125,17 @@ def main():
                     log("S: stalled inside the literal")
                     while True:
                         time.sleep(3600)
+                if a.starttls_inject and cmd == "STARTTLS":
+                    conn.sendall(b"%s OK begin TLS\r\n* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n"
+                                 % tag.encode())
+                    log("S: injected a line after OK begin TLS")
+                    try:
+                        conn = ctx.wrap_socket(conn, server_side=True)
+                        rf = conn.makefile("rb")
+                    except OSError as e:
+                        log("S: handshake failed: %s" % e)
+                        return
+                    continue
                 if cmd == "CAPABILITY":
                     conn.sendall(b"* CAPABILITY %s\r\n%s OK done\r\n" % (caps.encode(), tag.encode()))
                 elif cmd == "STARTTLS":
