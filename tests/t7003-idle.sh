@@ -119,6 +119,13 @@ grep -q "account=support mailbox=Orders: no longer in the configuration" "$T/dae
 ok $? "and the log says why"
 is "$(lines 'account=support mailbox=INBOX: watching')" 1 "INBOX's connection still untouched"
 
+# --- the password: not in ps, the environment or the store ---------------
+ps -ww -o args= -p "$pid" >"$T/ps.out"
+grep -q peakqd "$T/ps.out" && ! grep -F -q "$PQ_SUPPORT_PASSWORD" "$T/ps.out"
+ok $? "the password is not in the daemon's arguments (ps: $(cat "$T/ps.out"))"
+if tr '\0' '\n' <"/proc/$pid/environ" | grep -F -q "$PQ_SUPPORT_PASSWORD"; then ok 1 "nor in the daemon's environment"; else ok 0 "nor in the daemon's environment"; fi
+if cat "$T"/peakq.db* | grep -a -F -q "$PQ_SUPPORT_PASSWORD"; then ok 1 "nor anywhere in the store's files"; else ok 0 "nor anywhere in the store's files"; fi
+
 # --- SIGTERM with a server still stalled ----------------------------------
 start=$(date +%s)
 kill -TERM $pid
