@@ -67,8 +67,10 @@ used=$(python3 -c "print(round($c1 - $c0, 2))")
 python3 -c "import sys; sys.exit(0 if $c1 - $c0 < 3 else 1)"
 ok $? "no spinning: $used s of CPU in 12 s"
 rss=$(rss_kb)
-[ "$rss" -lt 65536 ]
-ok $? "resident memory $((rss / 1024)) MiB (< 64 MiB) after a 4 GiB literal was announced"
+lim=64 # MiB; valgrind's own bookkeeping is several times that
+[ -z "${PQ_VALGRIND:-}" ] || lim=512
+[ "$rss" -lt $((lim * 1024)) ]
+ok $? "resident memory $((rss / 1024)) MiB (< $lim MiB) after a 4 GiB literal was announced"
 for f in drop malformed; do
 	n=$(grep -c "C: [0-9]* LOGIN" "$T/$f.log")
 	[ "$n" -ge 2 ]

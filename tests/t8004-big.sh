@@ -10,6 +10,8 @@
 command -v python3 >/dev/null || skip_all "python3 not installed"
 command -v sqlite3 >/dev/null || skip_all "sqlite3 not installed"
 N=${PQ_BIG_N:-10000}
+# Under valgrind (every program 20-50 times slower) a tenth will do.
+[ -z "${PQ_VALGRIND:-}" ] || N=${PQ_BIG_N:-1000}
 mailenv_start
 ENV="$T/m/env"
 write_config implicit localhost
