@@ -49,6 +49,13 @@ static int open_smtp(struct outbox_ctx *ctx, struct xerr *err)
 
 void outbox_release(struct outbox_ctx *ctx)
 {
+	struct xerr err = {0};
+
+	if (outbox_commit_marks(ctx, &err) < 0)
+		log_err(
+		    "outbox: %zu acknowledgement(s) were sent but cannot be "
+		    "marked so (they will show as uncertain): %s",
+		    ctx->ndone, err.msg);
 	smtp_free(&ctx->smtp);
 }
 
@@ -83,6 +90,25 @@ static int64_t backoff(int64_t first, int attempts)
 	if (d > 1800)
 		d = 1800;
 	return d - d / 5 + (int64_t)(random() % (d / 5 * 2 + 1));
+}
+
+int outbox_commit_marks(struct outbox_ctx *ctx, struct xerr *err)
+{
+	if (ctx->ndone == 0)
+		return 0;
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	for (size_t i = 0; i < ctx->ndone; i++)
+		if (store_outbox_mark(ctx->store, ctx->done_ids[i], OUTBOX_SENT,
+				      now_s(), ctx->done_attempts[i], 0, NULL,
+				      err) < 0) {
+			store_rollback(ctx->store);
+			return -1;
+		}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	ctx->ndone = 0;
+	return 0;
 }
 
 static int mark(struct outbox_ctx *ctx, int64_t id,
@@ -122,7 +148,10 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 		  (long long)r->id, r->kind, (long long)r->case_id);
 	if (open_smtp(ctx, &serr) == 0 &&
 	    smtp_send(ctx->smtp, r->rcpt, r->data, r->len, &serr) == 0) {
-		if (mark(ctx, r->id, OUTBOX_SENT, attempts, 0, NULL, err) < 0)
+		ctx->done_ids[ctx->ndone] = r->id;
+		ctx->done_attempts[ctx->ndone++] = attempts;
+		if (ctx->ndone == OUTBOX_MARK_BATCH &&
+		    outbox_commit_marks(ctx, err) < 0)
 			return -1;
 		ctx->sent++;
 		log_info("outbox: %s for case %lld sent to %s message-id=<%s>",
@@ -209,8 +238,10 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 		free(rows);
 		rows = NULL;
 		n = 0;
+		if (outbox_commit_marks(ctx, err) < 0)
+			return -1;
 	}
-	ret = 0;
+	ret = outbox_commit_marks(ctx, err);
 out:
 	for (size_t i = 0; i < n; i++)
 		store_outbox_row_release(&rows[i]);
@@ -276,5 +307,7 @@ int outbox_send_now(struct outbox_ctx *ctx, int64_t id, struct xerr *err)
 	}
 	got = send_row(ctx, &r, err);
 	store_outbox_row_release(&r);
+	if (got >= 0 && outbox_commit_marks(ctx, err) < 0)
+		return -1;
 	return got;
 }

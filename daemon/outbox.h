@@ -12,12 +12,22 @@
 #include "store.h"
 #include "xerr.h"
 
+/* A row is marked 'sending' (committed) before its SMTP transaction, one
+ * at a time; the 'sent' marks of up to this many rows are committed
+ * together (one fsync instead of many). A crash before that commit leaves
+ * them 'uncertain', never resent: they were in fact sent. */
+#define OUTBOX_MARK_BATCH 16
+
 struct outbox_ctx {
 	const struct conf *conf;
 	struct store *store;
 	volatile sig_atomic_t *stop;
 	struct smtp_client *smtp; /* opened on first use */
 	unsigned long sent, temp_failed, failed;
+	/* Rows sent whose 'sent' mark is not committed yet (outbox.c). */
+	int64_t done_ids[OUTBOX_MARK_BATCH];
+	int done_attempts[OUTBOX_MARK_BATCH];
+	size_t ndone;
 };
 
 /* At start: 'sending' -> 'uncertain'. Logs each. Returns 0 or -1. */
@@ -36,6 +46,10 @@ int outbox_retry(struct outbox_ctx *ctx, int64_t id, const char *actor,
  * refused for now (the daemon retries it), -1 on a store error. */
 int outbox_send_now(struct outbox_ctx *ctx, int64_t id,
 		    struct xerr *err) WARN_UNUSED;
+/* Commit the pending 'sent' marks (outbox_flush, outbox_send_now and
+ * outbox_retry do it before they return). 0 or -1. */
+int outbox_commit_marks(struct outbox_ctx *ctx, struct xerr *err) WARN_UNUSED;
+/* Commit pending marks (logging a failure) and free the SMTP client. */
 void outbox_release(struct outbox_ctx *ctx);
 
 #endif

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""bench-drain: a backlog drains at the speed of the wire (issue 9, 1 and 5).
+
+Starts the real Dovecot and Postfix on loopback (tests/mailenv.sh) and puts
+N (BENCH_DRAIN_N, default 10,000) realistic messages in the support INBOX:
+2-40 KB, English and Chinese, single part, multipart/alternative and with
+a small attachment, each from its own customer. Then, on the same servers:
+
+  baseline (a): mbsync (isync) fetches the whole INBOX into a Maildir;
+  peakqd:       ingests it: every case committed and its server copy
+                flagged (msg/s), sampling its resident memory;
+  baseline (b): Postfix's smtp-source sends N messages of the acks' size
+                over one reused connection (-d -s 1) to the same Postfix;
+  peakqd:       its acknowledgements accepted by Postfix per second (from
+                the outbox, while the queue drains, one reused connection).
+
+Targets: ingestion >= 0.8x mbsync; acknowledgements >= 0.8x smtp-source;
+peak RSS < 32 MB and flat (within 10%) from the 1,000th to the last message.
+
+  tests/bench/bench-drain.py [BUILDDIR]
+"""
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
+N = int(os.environ.get("BENCH_DRAIN_N", "10000"))
+
+EN = ("where is my order it was a christmas gift for my daughter the tracking "
+      "has not moved since monday please tell me when it will arrive the parcel "
+      "says delivered but nothing is here I ordered two items and only one came "
+      "the box was crushed and the glass is broken can I return it for a refund "
+      "thank you for your help kind regards").split()
+ZH = list("我的圣诞礼物还没到快递单号显示已签收但是我没有收到包裹破损了请尽快处理退货退款谢谢")
+
+
+def read_env(path):
+    env = {}
+    for line in open(path):
+        m = re.match(r"(PQ_[A-Z_]+)='(.*)'$", line.strip())
+        if m:
+            env[m.group(1)] = m.group(2)
+    return env
+
+
+def text(rnd, size, zh):
+    out, n = [], 0
+    while n < size:
+        if zh:
+            w = "".join(rnd.choice(ZH) for _ in range(rnd.randint(4, 12)))
+            n += len(w.encode())
+        else:
+            w = " ".join(rnd.choice(EN) for _ in range(rnd.randint(6, 14)))
+            n += len(w)
+        out.append(w)
+    return "\n".join(out) + "\n"
+
+
+def message(i, rnd):
+    zh = i % 3 == 0
+    size = int(2048 * (20 ** rnd.random()))  # 2 KB .. 40 KB, log-uniform
+    subject = ("我的订单 %d 还没到" % i) if zh else ("Where is my order %d?" % i)
+    head = ("Return-Path: <c%d@buyer.example>\nFrom: Customer %d <c%d@buyer.example>\n"
+            "To: support@example.test\nMessage-ID: <drain-%d@buyer.example>\n"
+            "Date: Mon, 28 Dec 2026 10:00:00 +0000\nMIME-Version: 1.0\n" % (i, i, i, i))
+    import email.header
+    head += "Subject: %s\n" % email.header.Header(subject, "utf-8").encode()
+    kind = i % 4
+    if kind in (0, 1):
+        return head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + \
+            text(rnd, size, zh)
+    if kind == 2:
+        body = text(rnd, size // 2, zh)
+        html = "<html><body><p>" + body.replace("\n", "</p><p>") + "</p></body></html>"
+        return head + ("Content-Type: multipart/alternative; boundary=alt\n\n--alt\n"
+                       "Content-Type: text/plain; charset=utf-8\n\n%s\n--alt\n"
+                       "Content-Type: text/html; charset=utf-8\n\n%s\n--alt--\n" % (body, html))
+    import base64
+    att = base64.encodebytes(os.urandom(size // 3)).decode()
+    return head + ("Content-Type: multipart/mixed; boundary=mix\n\n--mix\n"
+                   "Content-Type: text/plain; charset=utf-8\n\n%s\n--mix\n"
+                   "Content-Type: image/jpeg; name=photo.jpg\nContent-Transfer-Encoding: base64\n\n%s--mix--\n"
+                   % (text(rnd, size // 2, zh), att))
+
+
+def main():
+    T = tempfile.mkdtemp(prefix="pq-drain.", dir="/tmp")
+    os.chmod(T, 0o755)
+    menv = os.path.join(T, "m")
+    os.mkdir(menv)
+    daemon = None
+    try:
+        r = subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "start", menv],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            print("bench-drain: mail environment failed to start:\n" + r.stderr[-2000:])
+            return 77 if r.returncode == 77 else 1
+        env = read_env(os.path.join(menv, "env"))
+        imapc = ["python3", os.path.join(SRC, "tests", "imapc.py"), os.path.join(menv, "env")]
+        subprocess.run(imapc + ["count", "INBOX"], check=True, stdout=subprocess.DEVNULL)
+        md = None
+        for root, dirs, files in os.walk(env["PQ_MAIL_DIR"]):
+            if os.path.basename(root) == "Maildir" and "/support" in root:
+                md = root
+                break
+        st = os.stat(md)
+        rnd = random.Random(9)
+        total = 0
+        now = int(time.time())
+        print("writing %d messages into the support Maildir ..." % N, flush=True)
+        for i in range(N):
+            data = message(i, rnd).encode()
+            total += len(data)
+            p = os.path.join(md, "new", "%d.M%dP%d.bench" % (now, i, os.getpid()))
+            with open(p, "wb") as f:
+                f.write(data)
+            os.chown(p, st.st_uid, st.st_gid)
+        n = subprocess.run(imapc + ["count", "INBOX"], capture_output=True, text=True).stdout.strip()
+        print("%s messages, %.1f MB, mean %.1f KB (Dovecot has indexed them)" % (n, total / 1e6, total / N / 1024))
+
+        # Baseline (a): mbsync.
+        os.mkdir(os.path.join(T, "mbsync"))
+        open(os.path.join(T, "mbsync.pass"), "w").write(env["PQ_SUPPORT_PASSWORD"])
+        open(os.path.join(T, "mbsyncrc"), "w").write(
+            "IMAPAccount a\nHost localhost\nPort %s\nUser %s\nPassCmd \"cat %s/mbsync.pass\"\n"
+            "SSLType IMAPS\nCertificateFile %s\n\nIMAPStore remote\nAccount a\n\n"
+            "MaildirStore local\nPath %s/mbsync/\nInbox %s/mbsync/INBOX\n\n"
+            "Channel c\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSync Pull\n"
+            "SyncState *\n" % (env["PQ_IMAPS_PORT"], env["PQ_SUPPORT_USER"], T, env["PQ_CA_FILE"], T, T))
+        t0 = time.monotonic()
+        r = subprocess.run(["mbsync", "-c", os.path.join(T, "mbsyncrc"), "-q", "c"],
+                           capture_output=True, text=True)
+        t_mbsync = time.monotonic() - t0
+        got = sum(len(f) for _, _, f in os.walk(os.path.join(T, "mbsync", "INBOX")))
+        if r.returncode != 0 or got < N:
+            print("bench-drain: mbsync failed (%d, %d files): %s" % (r.returncode, got, r.stderr[-500:]))
+            return 1
+
+        # Baseline (b): smtp-source, one reused connection, ack-sized.
+        ack_len = 1400
+        t0 = time.monotonic()
+        r = subprocess.run(["smtp-source", "-d", "-s", "1", "-m", str(N), "-l", str(ack_len),
+                            "-f", "support@example.test", "-t", "customer@example.test",
+                            "127.0.0.1:%s" % env["PQ_SMTP_PORT"]], capture_output=True, text=True)
+        t_source = time.monotonic() - t0
+        if r.returncode != 0:
+            print("bench-drain: smtp-source failed: " + r.stderr[-500:])
+            return 1
+        # Let Postfix hand those to Dovecot before peakqd starts.
+        for _ in range(600):
+            q = subprocess.run(["postqueue", "-c", env["PQ_POSTFIX_CONFIG_DIR"], "-j"],
+                               capture_output=True, text=True).stdout
+            if not q.strip():
+                break
+            time.sleep(1)
+
+        # peakqd.
+        subprocess.run([os.path.join(SRC, "tests", "peakq-config.sh"), os.path.join(menv, "env"),
+                        T, "implicit", "localhost"], check=True)
+        y = os.path.join(T, "peakq.yaml")
+        s = open(y).read()
+        s = s[:s.index("smtp:")] + (
+            "smtp:\n  url: smtp://127.0.0.1:%s/peakq.example\n  tls: none\n"
+            "  from: \"Holiday Desk <support@example.test>\"\n" % env["PQ_SMTP_PORT"])
+        open(y, "w").write(s)
+        db_path = os.path.join(T, "peakq.db")
+        log = open(os.path.join(T, "daemon.log"), "w")
+        t0 = time.monotonic()
+        daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
+                                  stdout=log, stderr=log)
+        db = None
+        rss_at = {}  # messages stored -> RSS KB
+        peak = 0
+        t_ingest = t_first_ack = None
+        sent_curve = []
+        while time.monotonic() - t0 < 1800:
+            time.sleep(0.2)
+            try:
+                rss = int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % daemon.pid).read()).group(1))
+                peak = max(peak, rss)
+            except (OSError, AttributeError):
+                pass
+            if db is None:
+                if not os.path.exists(db_path):
+                    continue
+                db = sqlite3.connect(db_path, timeout=10)
+            try:
+                stored, done = db.execute("SELECT count(*), coalesce(sum(imap_done), 0) FROM message").fetchone()
+                sent = db.execute("SELECT count(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            now = time.monotonic() - t0
+            rss_at[stored] = rss
+            if sent and t_first_ack is None:
+                t_first_ack = now
+            sent_curve.append((now, sent))
+            if t_ingest is None and done >= N:
+                t_ingest = now
+            if sent >= N:
+                break
+        t_acks = sent_curve[-1][0] - t_first_ack if t_first_ack else None
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(60)
+        daemon = None
+
+        ing_rate = N / t_ingest
+        mb_rate = N / t_mbsync
+        ack_rate = sent_curve[-1][1] / t_acks
+        src_rate = N / t_source
+        # RSS from the 1,000th message to the end.
+        after = [v for k, v in rss_at.items() if k >= 1000]
+        r1000 = min((k for k in rss_at if k >= 1000), default=None)
+        print()
+        print("command: tests/bench/bench-drain.py %s   (N=%d)" % (BUILD, N))
+        print("%-52s %10s %10s" % ("", "msg/s", "seconds"))
+        print("%-52s %10.0f %10.1f" % ("baseline (a): mbsync fetches the INBOX", mb_rate, t_mbsync))
+        print("%-52s %10.0f %10.1f" % ("peakqd: cases committed and server copies flagged", ing_rate, t_ingest))
+        print("%-52s %10.0f %10.1f" % ("baseline (b): smtp-source -d -s 1 to Postfix", src_rate, t_source))
+        print("%-52s %10.0f %10.1f" % ("peakqd: acknowledgements accepted by Postfix", ack_rate, t_acks))
+        print("ingestion: %.2fx mbsync (target >= 0.8); acknowledgements: %.2fx smtp-source (target >= 0.8)"
+              % (ing_rate / mb_rate, ack_rate / src_rate))
+        print("ingestion finished at %.1f s with %d acknowledgements sent: it did not wait for SMTP"
+              % (t_ingest, max(s for t, s in sent_curve if t <= t_ingest)))
+        print("peakqd resident memory: peak %.1f MB; at the %dth message %.1f MB, at the last %.1f MB "
+              "(target < 32 MB, flat within 10%%)"
+              % (peak / 1024, r1000 or 0, rss_at.get(r1000, 0) / 1024, rss_at[max(rss_at)] / 1024))
+        return 0
+    finally:
+        if daemon:
+            daemon.kill()
+        subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "stop", menv],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not os.environ.get("PQ_KEEP"):
+            shutil.rmtree(T, ignore_errors=True)
+        else:
+            print("kept " + T)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
