@@ -11,24 +11,34 @@
 
 struct line {
 	const char *p;
-	size_t n; /* without the LF */
+	size_t n;      /* without the LF */
+	const char *t; /* p without leading spaces and tabs */
+	size_t tn;
+	int ascii; /* no byte >= 0x80: no CJK needle can be in it */
 };
 
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Every line is tested against some sixty prefixes: compare the first
+ * byte before anything else. */
 static int starts(const struct line *l, const char *prefix)
 {
-	size_t k = strlen(prefix);
-	const char *p = l->p;
-	size_t n = l->n;
+	size_t k;
 
-	while (n && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	return n >= k && ascii_ncasecmp(p, prefix, k) == 0;
+	if (!l->tn ||
+	    lower((unsigned char)*l->t) != lower((unsigned char)*prefix))
+		return 0;
+	k = strlen(prefix);
+	return l->tn >= k && ascii_ncasecmp(l->t, prefix, k) == 0;
 }
 
 static int contains(const struct line *l, const char *needle)
 {
+	if (l->ascii && (unsigned char)needle[0] >= 0x80)
+		return 0;
 	return memmem(l->p, l->n, needle, strlen(needle)) != NULL;
 }
 
@@ -240,6 +250,18 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		}
 		ls[nl].p = p;
 		ls[nl].n = len;
+		ls[nl].t = p;
+		ls[nl].tn = len;
+		while (ls[nl].tn && (*ls[nl].t == ' ' || *ls[nl].t == '\t')) {
+			ls[nl].t++;
+			ls[nl].tn--;
+		}
+		ls[nl].ascii = 1;
+		for (size_t k = 0; k < len; k++)
+			if ((unsigned char)p[k] >= 0x80) {
+				ls[nl].ascii = 0;
+				break;
+			}
 		nl++;
 		p += len + 1;
 	}

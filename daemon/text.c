@@ -1080,8 +1080,16 @@ const char *text_guess_lang(const char *s, size_t n)
 	size_t i = 0, han = 0, latin = 0, letters = 0;
 
 	while (i < n) {
-		unsigned cp;
+		unsigned cp = (unsigned char)s[i];
 
+		if (cp < 0x80) { /* most of any mail: no decoding needed */
+			i++;
+			if (latin_cp(cp)) {
+				latin++;
+				letters++;
+			}
+			continue;
+		}
 		i += text_utf8_decode(s + i, n - i, &cp);
 		if (han_cp(cp)) {
 			han++;

@@ -14,6 +14,9 @@ a small attachment, each from its own customer. Then, on the same servers:
   peakqd:       its acknowledgements accepted by Postfix per second (from
                 the outbox, while the queue drains, one reused connection).
 
+BENCH_PERF=1 records a perf profile of peakqd while it ingests (with
+PQ_KEEP=1 to keep it).
+
 Targets: ingestion >= 0.8x mbsync; acknowledgements >= 0.8x smtp-source;
 peak RSS < 32 MB and flat (within 10%) from the 1,000th to the last message.
 
@@ -176,6 +179,11 @@ def main():
         t0 = time.monotonic()
         daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
                                   stdout=log, stderr=log)
+        perf = None
+        if os.environ.get("BENCH_PERF"):  # profile the ingestion phase
+            perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(daemon.pid),
+                                     "-o", os.path.join(T, "perf.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         db = None
         rss_at = {}  # messages stored -> RSS KB
         peak = 0
@@ -204,6 +212,10 @@ def main():
             sent_curve.append((now, sent))
             if t_ingest is None and done >= N:
                 t_ingest = now
+                if perf:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait(60)
+                    print("profile of the ingestion: perf report -i %s/perf.data" % T)
             if sent >= N:
                 break
         t_acks = sent_curve[-1][0] - t_first_ack if t_first_ack else None
