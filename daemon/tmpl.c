@@ -382,13 +382,14 @@ int tmpl_header(struct buf *out, const char *name, const char *value)
 	if (is_plain_ascii(value) && !strstr(value, "=?") && n <= 900 &&
 	    words_fit(value, line)) {
 		const char *p = value;
+		size_t start = line; /* where the current line's words begin */
 		while (*p) {
 			size_t w = strcspn(p + 1, " ") + 1; /* " word" */
-			if (line + w > 78 && line > strlen(name) + 2 &&
-			    *p == ' ') {
+			if (line + w > 78 && line > start && *p == ' ') {
 				if (buf_adds(out, "\r\n") < 0)
 					return -1;
 				line = 0;
+				start = 0;
 			}
 			if (buf_add(out, p, w) < 0)
 				return -1;

@@ -293,6 +293,29 @@ int main(void)
 		      "Subject: Where is my order? It was a gift for my "
 		      "daughter and it has not\r\n arrived\r\n") == 0,
 	   "plain words still go as is, folded at a space");
+	/* Found by fuzz-header after 30 minutes: a continuation line whose
+	 * first words were no longer than "Subject: " was never folded
+	 * again, so a long word after them made an 86-character line. */
+	buf_reset(&out);
+	ok(tmpl_header(
+	       &out, "Subject",
+	       "n s o666666666666666666666666666666666666666666666 6ec $"
+	       "r 03?Bre s my or$0 c $By612 @@@@@@@@@@@@@@@@@@@@@@@@@@@@"
+	       "@@@@@@@@@@@@@@@@@@@@@@`@@@@@@@@@s my or$ec $r 03y my or$"
+	       "0 c $By612 s my or$ec $r 02?Bre s my or$0 c $By612 s my "
+	       "or$ec $r 03nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+	       "nnnWqnnnnnnnnnnnnnXnnnnnnnXnx nnnnnnnnBc Bc:) x nnnnnnnn"
+	       "nnnnnnNnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnWqnnnnnnnnnnn") == 0 &&
+	       !strstr(buf_str(&out), "=?UTF-8?"),
+	   "header: short words then a long one on a continuation line");
+	crlf = 1;
+	for (const char *p = buf_str(&out); *p;) {
+		const char *nl = strstr(p, "\r\n");
+		if (!nl || nl - p > 78)
+			crlf = 0;
+		p = nl ? nl + 2 : p + strlen(p);
+	}
+	ok(crlf, "every line <= 78 (got: %s)", buf_str(&out));
 	buf_release(&out);
 	tmpl_free(&set);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
