@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -120,6 +122,7 @@ int metrics_write(const char *path, struct store *st, const struct conf *conf,
 {
 	struct buf b;
 	struct out o = {.b = &b};
+	int fd;
 	struct store_daemon_info d;
 	struct store_counts c;
 	char *tmp = NULL;
@@ -166,8 +169,15 @@ int metrics_write(const char *path, struct store *st, const struct conf *conf,
 			"peakq_heartbeat_timestamp_seconds %lld\n",
 			(long long)d.heartbeat_at);
 	tmp = xasprintf("%s.tmp", path);
-	if (!(f = fopen(tmp, "w")) || fwrite(b.data, 1, b.len, f) != b.len ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
+	/* Mode 0640 whatever the umask: a textfile collector reads it as a
+	 * member of the daemon's group; nobody else needs it. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd >= 0 && (fchmod(fd, 0640) < 0 || !(f = fdopen(fd, "w")))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0 || fwrite(b.data, 1, b.len, f) != b.len || fflush(f) != 0 ||
+	    fsync(fileno(f)) != 0) {
 		xerr_set(err, XERR_TEMP, "metrics: cannot write '%s': %s", tmp,
 			 strerror(errno));
 		goto out;

@@ -95,6 +95,7 @@ PY
 ok $? "metrics agree with the store (cases by category, messages, acks, latency histogram, mailbox up)"
 test ! -e "$T/metrics.prom.tmp"
 ok $? "no temporary file left (written, then renamed)"
+is "$(stat -c %a "$T/metrics.prom")" 640 "the metrics file is mode 0640 (documented), whatever the umask"
 
 # A clean stop, then a hung daemon.
 kill -TERM $pid
