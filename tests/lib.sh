@@ -8,6 +8,14 @@ PEAKQD="$top_builddir/peakqd"
 PEAKQ="$top_builddir/peakq"
 IMAPC="python3 $top_srcdir/tests/imapc.py"
 DATA="$top_srcdir/tests/data"
+# MEM_FACTOR: how much more resident memory the programs may use in this
+# build: ASan's shadow memory and quarantine, or valgrind's bookkeeping,
+# multiply it; tests with a memory bound scale it by this.
+MEM_FACTOR=1
+if ldd "$PEAKQD" 2>/dev/null | grep -q 'libasan'; then
+	MEM_FACTOR=4
+fi
+[ -z "${PQ_VALGRIND:-}" ] || MEM_FACTOR=8
 export LC_ALL=C.UTF-8 TZ=UTC
 
 tap_n=0

@@ -67,8 +67,7 @@ used=$(python3 -c "print(round($c1 - $c0, 2))")
 python3 -c "import sys; sys.exit(0 if $c1 - $c0 < 3 else 1)"
 ok $? "no spinning: $used s of CPU in 12 s"
 rss=$(rss_kb)
-lim=64 # MiB; valgrind's own bookkeeping is several times that
-[ -z "${PQ_VALGRIND:-}" ] || lim=512
+lim=$((64 * MEM_FACTOR)) # MiB
 [ "$rss" -lt $((lim * 1024)) ]
 ok $? "resident memory $((rss / 1024)) MiB (< $lim MiB) after a 4 GiB literal was announced"
 for f in drop malformed; do

@@ -59,8 +59,8 @@ rc=$?
 took=$(($(date +%s) - start))
 is $rc 0 "peakqd --once: exit 0 (in $took s)"
 rss=$(cat "$T/rss")
-[ "$rss" -lt $((400 * 1024)) ]
-ok $? "peak memory $((rss / 1024)) MiB (< 400)"
+[ "$rss" -lt $((400 * MEM_FACTOR * 1024)) ]
+ok $? "peak memory $((rss / 1024)) MiB (< $((400 * MEM_FACTOR)))"
 n=$("$PEAKQ" -c "$T/peakq.yaml" list --all --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 is "$n" 8 "each is exactly one case"
 grep -E "error|warning" "$T/daemon.log" | sed 's/^/# /' | head -10
