@@ -2,7 +2,8 @@
 # t8006: the real servers go away under the running daemon. Dovecot is
 # restarted mid-run: the mailbox thread notices, logs it, reconnects with
 # backoff, and mail that came meanwhile is acknowledged. Postfix is
-# stopped for PQ_OUTAGE_SECS (20 s here; `make check-long` uses 120):
+# stopped for PQ_OUTAGE_SECS (default 20 s; `make check-long`, which CI
+# runs, uses 120):
 # mail keeps being queued, acknowledgements wait with a few clear lines,
 # and once Postfix is back each goes out exactly once.
 . "$(dirname "$0")/lib.sh"
