@@ -172,19 +172,25 @@ static ssize_t eof_read(mailstream_low *s, void *buf, size_t n)
 	return r;
 }
 
+/* The wrapped plain-text driver. */
+static mailstream_low *inner(mailstream_low *s)
+{
+	return ((struct eof_guard *)s->data)->in;
+}
+
 static ssize_t eof_write(mailstream_low *s, const void *buf, size_t n)
 {
-	return mailstream_low_write(((struct eof_guard *)s->data)->in, buf, n);
+	return mailstream_low_write(inner(s), buf, n);
 }
 
 static int eof_close(mailstream_low *s)
 {
-	return mailstream_low_close(((struct eof_guard *)s->data)->in);
+	return mailstream_low_close(inner(s));
 }
 
 static int eof_get_fd(mailstream_low *s)
 {
-	return mailstream_low_get_fd(((struct eof_guard *)s->data)->in);
+	return mailstream_low_get_fd(inner(s));
 }
 
 static void eof_free(mailstream_low *s)
@@ -198,33 +204,32 @@ static void eof_free(mailstream_low *s)
 
 static void eof_cancel(mailstream_low *s)
 {
-	mailstream_low_cancel(((struct eof_guard *)s->data)->in);
+	mailstream_low_cancel(inner(s));
 }
 
 static struct mailstream_cancel *eof_get_cancel(mailstream_low *s)
 {
-	return mailstream_low_get_cancel(((struct eof_guard *)s->data)->in);
+	return mailstream_low_get_cancel(inner(s));
 }
 
 static carray *eof_chain(mailstream_low *s)
 {
-	return mailstream_low_get_certificate_chain(
-	    ((struct eof_guard *)s->data)->in);
+	return mailstream_low_get_certificate_chain(inner(s));
 }
 
 static int eof_setup_idle(mailstream_low *s)
 {
-	return mailstream_low_setup_idle(((struct eof_guard *)s->data)->in);
+	return mailstream_low_setup_idle(inner(s));
 }
 
 static int eof_unsetup_idle(mailstream_low *s)
 {
-	return mailstream_low_unsetup_idle(((struct eof_guard *)s->data)->in);
+	return mailstream_low_unsetup_idle(inner(s));
 }
 
 static int eof_interrupt_idle(mailstream_low *s)
 {
-	return mailstream_low_interrupt_idle(((struct eof_guard *)s->data)->in);
+	return mailstream_low_interrupt_idle(inner(s));
 }
 
 static mailstream_low_driver eof_driver = {
