@@ -440,16 +440,21 @@ static enum xerr_kind kind_of(int rc)
 	}
 }
 
+/* SQLite failed: the store's own trouble (err->local). Returns -1. */
 static int db_error(struct store *st, int rc, const char *what,
 		    struct xerr *err)
 {
 	if ((rc & 0xff) == SQLITE_BUSY)
-		return xerr_set(err, XERR_TEMP,
-				"store: %s: another process kept the queue "
-				"locked for more than %d s",
-				what, BUSY_TIMEOUT_MS / 1000);
-	return xerr_set(err, kind_of(rc), "store: %s: %s", what,
-			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		xerr_set(err, XERR_TEMP,
+			 "store: %s: another process kept the queue locked "
+			 "for more than %d s",
+			 what, BUSY_TIMEOUT_MS / 1000);
+	else
+		xerr_set(err, kind_of(rc), "store: %s: %s", what,
+			 st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	if (err)
+		err->local = 1;
+	return -1;
 }
 
 static int exec(struct store *st, const char *sql, struct xerr *err)
@@ -464,6 +469,8 @@ static int exec(struct store *st, const char *sql, struct xerr *err)
 	if (rc != SQLITE_OK) {
 		xerr_set(err, kind_of(rc), "store: %s",
 			 msg ? msg : sqlite3_errstr(rc));
+		if (err)
+			err->local = 1;
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -812,6 +819,8 @@ denied:
 		 path);
 out:
 	store_close(&st);
+	if (ret < 0 && err)
+		err->local = 1; /* whatever the reason, it is not a server's */
 	return ret;
 }
 

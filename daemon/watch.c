@@ -252,7 +252,7 @@ static void *watch_main(void *arg)
 		/* A problem of the store (a full disk, a read-only file) is
 		 * retried soon on the same connection: waiting longer helps
 		 * nothing, and the server did nothing wrong. */
-		local = strstr(err.msg, "store: ") != NULL;
+		local = err.local;
 		if (!local)
 			disconnect(w, &c);
 		d = BACKOFF_FIRST;

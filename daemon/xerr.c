@@ -13,6 +13,7 @@ int xerr_set(struct xerr *err, enum xerr_kind kind, const char *fmt, ...)
 	if (!err)
 		return -1;
 	err->kind = kind;
+	err->local = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -46,6 +47,7 @@ void xerr_clear(struct xerr *err)
 	if (!err)
 		return;
 	err->kind = XERR_NONE;
+	err->local = 0;
 	err->msg[0] = '\0';
 }
 

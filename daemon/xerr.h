@@ -15,6 +15,9 @@ enum xerr_kind {
 
 struct xerr {
 	enum xerr_kind kind;
+	/* The failure is the local store's (a full disk, a read-only file, a
+	 * lock), not a server's. Set by store.c; cleared by xerr_set. */
+	int local;
 	char msg[512];
 };
 
