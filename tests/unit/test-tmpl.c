@@ -49,6 +49,18 @@ static int header_fields(const char *m, int *crlf_ok, int *len_ok)
 	return n;
 }
 
+/* Does every line of s end in CRLF and hold at most max characters? */
+static int lines_within(const char *s, long max)
+{
+	for (const char *p = s; *p;) {
+		const char *nl = strstr(p, "\r\n");
+		if (!nl || nl - p > max)
+			return 0;
+		p = nl + 2;
+	}
+	return 1;
+}
+
 static int count(const char *hay, const char *needle)
 {
 	int n = 0;
@@ -261,13 +273,7 @@ int main(void)
 	memset(longline, 'z', 299);
 	longline[299] = '\0';
 	ok(tmpl_qp(&out, longline, 299) == 0, "qp long line");
-	crlf = 1;
-	for (const char *p = buf_str(&out); *p;) {
-		const char *nl = strstr(p, "\r\n");
-		if (!nl || nl - p > 76)
-			crlf = 0;
-		p = nl ? nl + 2 : p + strlen(p);
-	}
+	crlf = lines_within(buf_str(&out), 76);
 	ok(crlf, "qp lines <= 76 with soft breaks");
 
 	/* Found by fuzz-header: an ASCII word too long for one line went out
@@ -276,13 +282,7 @@ int main(void)
 	memset(longline, ',', 74);
 	longline[74] = '\0';
 	ok(tmpl_header(&out, "Subject", longline) == 0, "header: long word");
-	crlf = 1;
-	for (const char *p = buf_str(&out); *p;) {
-		const char *nl = strstr(p, "\r\n");
-		if (!nl || nl - p > 78)
-			crlf = 0;
-		p = nl ? nl + 2 : p + strlen(p);
-	}
+	crlf = lines_within(buf_str(&out), 78);
 	ok(crlf && strstr(buf_str(&out), "=?UTF-8?B?"),
 	   "a word that cannot fit goes into encoded words, lines <= 78");
 	buf_reset(&out);
@@ -308,13 +308,7 @@ int main(void)
 	       "nnnnnnNnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnWqnnnnnnnnnnn") == 0 &&
 	       !strstr(buf_str(&out), "=?UTF-8?"),
 	   "header: short words then a long one on a continuation line");
-	crlf = 1;
-	for (const char *p = buf_str(&out); *p;) {
-		const char *nl = strstr(p, "\r\n");
-		if (!nl || nl - p > 78)
-			crlf = 0;
-		p = nl ? nl + 2 : p + strlen(p);
-	}
+	crlf = lines_within(buf_str(&out), 78);
 	ok(crlf, "every line <= 78 (got: %s)", buf_str(&out));
 	buf_release(&out);
 	tmpl_free(&set);
