@@ -25,15 +25,15 @@ peak RSS < 32 MB and flat (within 10%) from the 1,000th to the last message.
 import os
 import random
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 
-SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+import benchlib
+from benchlib import SRC
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 N = int(os.environ.get("BENCH_DRAIN_N", "10000"))
 
@@ -43,15 +43,6 @@ EN = ("where is my order it was a christmas gift for my daughter the tracking "
       "the box was crushed and the glass is broken can I return it for a refund "
       "thank you for your help kind regards").split()
 ZH = list("我的圣诞礼物还没到快递单号显示已签收但是我没有收到包裹破损了请尽快处理退货退款谢谢")
-
-
-def read_env(path):
-    env = {}
-    for line in open(path):
-        m = re.match(r"(PQ_[A-Z_]+)='(.*)'$", line.strip())
-        if m:
-            env[m.group(1)] = m.group(2)
-    return env
 
 
 def text(rnd, size, zh):
@@ -95,19 +86,14 @@ def message(i, rnd):
 
 
 def main():
-    T = tempfile.mkdtemp(prefix="pq-drain.", dir="/tmp")
-    os.chmod(T, 0o755)
-    menv = os.path.join(T, "m")
-    os.mkdir(menv)
+    srv = benchlib.Servers("pq-drain.")
     daemon = None
     try:
-        r = subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "start", menv],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            print("bench-drain: mail environment failed to start:\n" + r.stderr[-2000:])
-            return 77 if r.returncode == 77 else 1
-        env = read_env(os.path.join(menv, "env"))
-        imapc = ["python3", os.path.join(SRC, "tests", "imapc.py"), os.path.join(menv, "env")]
+        rc = srv.start("bench-drain")
+        if rc:
+            return rc
+        T, env = srv.T, srv.env
+        imapc = ["python3", os.path.join(SRC, "tests", "imapc.py"), srv.env_path]
         subprocess.run(imapc + ["count", "INBOX"], check=True, stdout=subprocess.DEVNULL)
         md = None
         for root, dirs, files in os.walk(env["PQ_MAIL_DIR"]):
@@ -166,14 +152,7 @@ def main():
             time.sleep(1)
 
         # peakqd.
-        subprocess.run([os.path.join(SRC, "tests", "peakq-config.sh"), os.path.join(menv, "env"),
-                        T, "implicit", "localhost"], check=True)
-        y = os.path.join(T, "peakq.yaml")
-        s = open(y).read()
-        s = s[:s.index("smtp:")] + (
-            "smtp:\n  url: smtp://127.0.0.1:%s/peakq.example\n  tls: none\n"
-            "  from: \"Holiday Desk <support@example.test>\"\n" % env["PQ_SMTP_PORT"])
-        open(y, "w").write(s)
+        y = srv.config(env["PQ_SMTP_PORT"])
         db_path = os.path.join(T, "peakq.db")
         log = open(os.path.join(T, "daemon.log"), "w")
         t0 = time.monotonic()
@@ -248,12 +227,7 @@ def main():
     finally:
         if daemon:
             daemon.kill()
-        subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "stop", menv],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not os.environ.get("PQ_KEEP"):
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("kept " + T)
+        srv.close()
 
 
 if __name__ == "__main__":

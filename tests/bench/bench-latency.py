@@ -29,29 +29,19 @@ import os
 import random
 import re
 import selectors
-import shutil
 import signal
 import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
-SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+import benchlib
+from benchlib import SRC
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 N = int(os.environ.get("BENCH_LATENCY_N", "200"))
-sys.path.insert(0, os.path.join(SRC, "tests"))
-
-
-def read_env(path):
-    env = {}
-    for line in open(path):
-        m = re.match(r"(PQ_[A-Z_]+)='(.*)'$", line.strip())
-        if m:
-            env[m.group(1)] = m.group(2)
-    return env
 
 
 class Proxy(threading.Thread):
@@ -169,29 +159,16 @@ def pct(xs, p):
 def main():
     import imaplib
 
-    T = tempfile.mkdtemp(prefix="pq-lat.", dir="/tmp")
-    os.chmod(T, 0o755)
-    menv = os.path.join(T, "m")
-    os.mkdir(menv)
+    srv = benchlib.Servers("pq-lat.")
     daemon = None
     try:
-        r = subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "start", menv],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            print("bench-latency: mail environment failed to start:\n" + r.stderr[-2000:])
-            return 77 if r.returncode == 77 else 1
-        env = read_env(os.path.join(menv, "env"))
-        subprocess.run([os.path.join(SRC, "tests", "peakq-config.sh"), os.path.join(menv, "env"),
-                        T, "implicit", "localhost"], check=True)
+        rc = srv.start("bench-latency")
+        if rc:
+            return rc
+        T, env = srv.T, srv.env
         proxy = Proxy(int(env["PQ_SMTP_PORT"]))
         proxy.start()
-        y = os.path.join(T, "peakq.yaml")
-        s = open(y).read()
-        s = re.sub(r"poll_interval: .*", "poll_interval: 1h", s)
-        s = s[:s.index("smtp:")] + (
-            "smtp:\n  url: smtp://127.0.0.1:%d/peakq.example\n  tls: none\n"
-            "  from: \"Holiday Desk <support@example.test>\"\n" % proxy.port)
-        open(y, "w").write(s)
+        y = srv.config(proxy.port, poll_interval="1h")
         log = open(os.path.join(T, "daemon.log"), "w")
         daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
                                   stdout=log, stderr=log)
@@ -270,12 +247,7 @@ def main():
                 daemon.wait(30)
             except subprocess.TimeoutExpired:
                 daemon.kill()
-        subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "stop", menv],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if not os.environ.get("PQ_KEEP"):
-            shutil.rmtree(T, ignore_errors=True)
-        else:
-            print("kept " + T)
+        srv.close()
 
 
 if __name__ == "__main__":
