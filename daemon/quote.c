@@ -17,19 +17,14 @@ struct line {
 	int ascii; /* no byte >= 0x80: no CJK needle can be in it */
 };
 
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
 /* Every line is tested against some sixty prefixes: compare the first
  * byte before anything else. */
 static int starts(const struct line *l, const char *prefix)
 {
 	size_t k;
 
-	if (!l->tn ||
-	    lower((unsigned char)*l->t) != lower((unsigned char)*prefix))
+	if (!l->tn || ascii_tolower((unsigned char)*l->t) !=
+			  ascii_tolower((unsigned char)*prefix))
 		return 0;
 	k = strlen(prefix);
 	return l->tn >= k && ascii_ncasecmp(l->t, prefix, k) == 0;

@@ -66,14 +66,20 @@ static struct setup *current_setup(struct watchers *all)
 	return s;
 }
 
-static int stopping(struct watcher *w)
+/* One of w's flags (stop, finished), read under its lock. */
+static int flag(struct watcher *w, const int *f)
 {
-	int s;
+	int v;
 
 	pthread_mutex_lock(&w->lock);
-	s = w->stop;
+	v = *f;
 	pthread_mutex_unlock(&w->lock);
-	return s;
+	return v;
+}
+
+static int stopping(struct watcher *w)
+{
+	return flag(w, &w->stop);
 }
 
 /* Sleep secs, or until told to stop. */
@@ -410,12 +416,7 @@ static void join_free(struct watchers *all, struct watcher *w)
 
 static int finished(struct watcher *w)
 {
-	int f;
-
-	pthread_mutex_lock(&w->lock);
-	f = w->finished;
-	pthread_mutex_unlock(&w->lock);
-	return f;
+	return flag(w, &w->finished);
 }
 
 void watchers_reap(struct watchers *all)
