@@ -86,6 +86,7 @@ EOV
 fi
 MAILENV=
 cleanup() {
+	peer_stop
 	if [ -n "$MAILENV" ]; then
 		"$top_srcdir/tests/mailenv.sh" stop "$MAILENV" >/dev/null 2>&1
 	fi
@@ -146,7 +147,9 @@ peer_start() {
 	PEER_PORT=$(cat "$T/peer.port")
 }
 peer_stop() {
-	[ -n "${PEER_PID:-}" ] && kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null
+	if [ -n "${PEER_PID:-}" ]; then
+		kill "$PEER_PID" 2>/dev/null && wait "$PEER_PID" 2>/dev/null
+	fi
 	PEER_PID=
 }
 

@@ -3,7 +3,8 @@
 # peakqd starts, plus one 50 MB message: every message becomes a case and
 # is flagged, the 50 MB one stored truncated to max_message_size (32M)
 # with an event saying so; ingestion does not wait for the 10,000
-# acknowledgements (SMTP is slower); the daemon's peak memory stays
+# acknowledgements (sent to a scripted MTA that takes 0.25 s to accept
+# each, so the acknowledgements cannot keep up); the daemon's peak memory stays
 # bounded; SIGTERM with acknowledgements still queued stops cleanly and
 # keeps them queued.
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +17,9 @@ mailenv_start
 ENV="$T/m/env"
 write_config implicit localhost
 Y="$T/peakq.yaml"
+# A slow MTA: were ingestion to wait for SMTP it would take N/4 s at least.
+peer_start --delay 0.25
+smtp_to_peer "$PEER_PORT"
 DB="$T/peakq.db"
 q() { sqlite3 "$DB" "$1" 2>/dev/null; }
 
@@ -70,7 +74,7 @@ ingested() { [ "$(q 'SELECT count(*) FROM message WHERE imap_done = 1')" = "$tot
 wait_until 3000 ingested
 ok $? "all $total stored and flagged in $(($(date +%s) - start)) s"
 left=$(q "SELECT count(*) FROM outbox WHERE state = 'pending'")
-[ "$left" -gt 0 ]
+[ "$left" -gt $((total / 2)) ]
 ok $? "ingestion did not wait for SMTP: $left acknowledgements still queued when it finished"
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 diag "peakqd peak resident memory: $((hwm / 1024)) MiB"

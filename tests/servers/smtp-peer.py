@@ -9,6 +9,7 @@ SMTP, and answers normally except where told otherwise:
   --data CODE    reply CODE to DATA (before the message)
   --final CODE   reply CODE after the message's final dot
   --stall        after the final dot, never answer (until killed)
+  --delay SECS   wait SECS after the final dot before answering (a slow MTA)
   --greet CODE   greeting code (e.g. 421)
 
 Every line received is appended to --log (one per line, prefixed "C: ",
@@ -31,6 +32,7 @@ def main():
     for opt in ("mail", "rcpt", "data", "final", "greet"):
         ap.add_argument("--" + opt, type=int)
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--delay", type=float, default=0.0)
     a = ap.parse_args()
 
     log = peerlib.logger(a.log)
@@ -80,6 +82,8 @@ def main():
                         log("S: <stalled>")
                         while True:
                             time.sleep(3600)
+                    if a.delay:
+                        time.sleep(a.delay)
                     if a.final and a.final >= 400:
                         say(a.final, "rejected")
                         continue
