@@ -176,6 +176,85 @@ static const char *const migrations[] = {
     "CREATE TABLE daemon(id INTEGER PRIMARY KEY CHECK(id = 1),"
     " pid INTEGER, version TEXT, started_at INTEGER, heartbeat_at INTEGER,"
     " stopped_at INTEGER, poll_interval INTEGER);",
+    /* 6: costs that stay flat as the season grows. The totals the daemon
+     * reports every second (STATUS, metrics, peakq status) are kept in
+     * tally by triggers instead of counted over the whole store; periods
+     * (report --since, list --since) find their cases by creation time;
+     * the outbox's unfinished rows have their own index. tally names:
+     * cases (label: category), messages, parse_errors, 'outbox KIND'
+     * (label: state), ack_latency (label: bucket's upper bound in
+     * seconds, or +Inf), ack_latency_sum. */
+    "CREATE TABLE tally(name TEXT NOT NULL, label TEXT NOT NULL DEFAULT '',"
+    " n INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(name, label)) WITHOUT ROWID;"
+    "INSERT INTO tally SELECT 'cases', category, count(*) FROM cases"
+    " GROUP BY category;"
+    "INSERT INTO tally SELECT 'messages', '', count(*) FROM message;"
+    "INSERT INTO tally SELECT 'parse_errors', '', count(*) FROM message"
+    " WHERE parse_error IS NOT NULL;"
+    "INSERT INTO tally SELECT 'outbox ' || kind, state, count(*) FROM outbox"
+    " GROUP BY kind, state;"
+    "INSERT INTO tally SELECT 'ack_latency', b.column1, (SELECT count(*)"
+    " FROM cases WHERE acked_at IS NOT NULL AND (b.column1 = '+Inf' OR"
+    " acked_at - created_at <= CAST(b.column1 AS INTEGER))) FROM (VALUES"
+    " ('1'), ('2'), ('5'), ('10'), ('30'), ('60'), ('300'), ('3600'),"
+    " ('+Inf')) b;"
+    "INSERT INTO tally SELECT 'ack_latency_sum', '',"
+    " coalesce(sum(acked_at - created_at), 0) FROM cases"
+    " WHERE acked_at IS NOT NULL;"
+    "CREATE TRIGGER tally_case_new AFTER INSERT ON cases BEGIN"
+    " INSERT INTO tally VALUES('cases', new.category, 1)"
+    "  ON CONFLICT(name, label) DO UPDATE SET n = n + 1;"
+    " UPDATE tally SET n = n + 1 WHERE new.acked_at IS NOT NULL AND"
+    "  name = 'ack_latency' AND (label = '+Inf' OR"
+    "  new.acked_at - new.created_at <= CAST(label AS INTEGER));"
+    " UPDATE tally SET n = n + new.acked_at - new.created_at WHERE"
+    "  new.acked_at IS NOT NULL AND name = 'ack_latency_sum';"
+    "END;"
+    "CREATE TRIGGER tally_case_acked AFTER UPDATE OF acked_at ON cases"
+    " WHEN old.acked_at IS NULL AND new.acked_at IS NOT NULL BEGIN"
+    " UPDATE tally SET n = n + 1 WHERE name = 'ack_latency' AND"
+    "  (label = '+Inf' OR"
+    "  new.acked_at - new.created_at <= CAST(label AS INTEGER));"
+    " UPDATE tally SET n = n + new.acked_at - new.created_at"
+    "  WHERE name = 'ack_latency_sum';"
+    "END;"
+    "CREATE TRIGGER tally_case_category AFTER UPDATE OF category ON cases"
+    " WHEN old.category IS NOT new.category BEGIN"
+    " UPDATE tally SET n = n - 1 WHERE name = 'cases' AND"
+    "  label = old.category;"
+    " INSERT INTO tally VALUES('cases', new.category, 1)"
+    "  ON CONFLICT(name, label) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER tally_message_new AFTER INSERT ON message BEGIN"
+    " UPDATE tally SET n = n + 1 WHERE name = 'messages' OR"
+    "  (name = 'parse_errors' AND new.parse_error IS NOT NULL);"
+    "END;"
+    "CREATE TRIGGER tally_outbox_new AFTER INSERT ON outbox BEGIN"
+    " INSERT INTO tally VALUES('outbox ' || new.kind, new.state, 1)"
+    "  ON CONFLICT(name, label) DO UPDATE SET n = n + 1;"
+    "END;"
+    "CREATE TRIGGER tally_outbox_state AFTER UPDATE OF state ON outbox"
+    " WHEN old.state IS NOT new.state BEGIN"
+    " UPDATE tally SET n = n - 1 WHERE name = 'outbox ' || old.kind AND"
+    "  label = old.state;"
+    " INSERT INTO tally VALUES('outbox ' || new.kind, new.state, 1)"
+    "  ON CONFLICT(name, label) DO UPDATE SET n = n + 1;"
+    "END;"
+    /* peakq never deletes. Cases and messages are totals of what was
+     * recorded (counters never go down); the outbox's states are
+     * gauges, kept right if rows are deleted by hand. */
+    "CREATE TRIGGER tally_outbox_gone AFTER DELETE ON outbox BEGIN"
+    " UPDATE tally SET n = n - 1 WHERE name = 'outbox ' || old.kind AND"
+    "  label = old.state;"
+    "END;"
+    "CREATE INDEX cases_created ON cases(created_at);"
+    "CREATE INDEX cases_resolved ON cases(resolved_at);"
+    "CREATE INDEX outbox_state ON outbox(state);"
+    /* The queue's order, and its usual filters (next: nobody's; one
+     * category), from the index alone, without reading the rows */
+    "DROP INDEX cases_queue;"
+    "CREATE INDEX cases_queue ON cases(status, escalated, due_at, priority,"
+    " assignee, category);",
 };
 
 enum stmt_id {
@@ -218,6 +297,7 @@ enum stmt_id {
 	S_CASE_PRIO_SET,
 	S_OUTBOX_STALE,
 	S_OUTBOX_LIST,
+	S_OUTBOX_LIST_ALL,
 	S_OUTBOX_GET,
 	S_OUTBOX_REQUEUE,
 	S_OUTBOX_CLAIM,
@@ -287,9 +367,12 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 		       " AND o.kind = 'ack' AND c.created_at < ?1",
     [S_OUTBOX_LIST] = "SELECT id, kind, rcpt, message_id, state, reason,"
 		      " last_error, attempts, created_at, next_at, sent_at,"
-		      " NULL, case_id FROM outbox WHERE ?1 OR state IN"
+		      " NULL, case_id FROM outbox WHERE state IN"
 		      " ('pending','sending','temp_fail','failed','uncertain')"
 		      " ORDER BY id",
+    [S_OUTBOX_LIST_ALL] = "SELECT id, kind, rcpt, message_id, state, reason,"
+			  " last_error, attempts, created_at, next_at,"
+			  " sent_at, NULL, case_id FROM outbox ORDER BY id",
     [S_OUTBOX_GET] = "SELECT id, kind, rcpt, message_id, state, reason,"
 		     " last_error, attempts, created_at, next_at, sent_at,"
 		     " message, case_id FROM outbox WHERE id = ?1",
@@ -399,16 +482,21 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 		      " = ?1 ORDER BY id",
     [S_CASE_EVENTS] = "SELECT id, at, actor, kind, detail FROM event"
 		      " WHERE case_id = ?1 ORDER BY at, id",
-    [S_COUNTS] = "SELECT (SELECT count(*) FROM cases),"
-		 " (SELECT count(*) FROM message),"
-		 " (SELECT count(*) FROM outbox WHERE state IN"
-		 "  ('pending','sending','temp_fail')),"
-		 " (SELECT count(*) FROM outbox WHERE state = 'sent'),"
-		 " (SELECT count(*) FROM outbox WHERE state = 'failed'),"
-		 " (SELECT count(*) FROM outbox WHERE state = 'uncertain'),"
-		 " (SELECT count(*) FROM outbox WHERE state = 'suppressed'),"
-		 " (SELECT count(*) FROM message WHERE parse_error IS NOT"
-		 "  NULL)",
+    /* From the tally (migration 6): no scan however big the store. */
+    [S_COUNTS] = "SELECT coalesce(sum(n) FILTER (WHERE name = 'cases'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name = 'messages'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name LIKE 'outbox %' AND"
+		 "  label IN ('pending','sending','temp_fail')), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name LIKE 'outbox %' AND"
+		 "  label = 'sent'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name LIKE 'outbox %' AND"
+		 "  label = 'failed'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name LIKE 'outbox %' AND"
+		 "  label = 'uncertain'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name LIKE 'outbox %' AND"
+		 "  label = 'suppressed'), 0),"
+		 " coalesce(sum(n) FILTER (WHERE name = 'parse_errors'), 0)"
+		 " FROM tally",
 };
 
 struct store {
@@ -1463,56 +1551,102 @@ static void read_case(sqlite3_stmt *s, struct store_case *c)
 	c->nnotes = sqlite3_column_int(s, 25);
 }
 
+/* The queue's SQL for filter f: only the filter's own conditions, so that
+ * SQLite can take the cases from an index (open ones by status, an
+ * agent's by assignee, recent ones by creation time) and never reads the
+ * season's resolved cases unless asked to (--all, --status resolved). The
+ * inner query orders and limits the case ids; the columns, with their
+ * per-case subqueries, are read for those cases only. Values are always
+ * bound (?1..?14), never pasted. */
+static void case_list_sql(const struct store_filter *f, struct buf *b)
+{
+	const char *base = stmt_sql[S_CASE_GET];
+	const char *from = strstr(base, " FROM cases c");
+	const char *and = " WHERE ";
+
+	(void)!buf_add(b, base, (size_t)(from - base));
+	(void)!buf_adds(b, " FROM (SELECT c.id AS qid, c.escalated AS k1,"
+			   " (c.due_at < ?3 AND c.status IN ('new','open'))"
+			   " AS k2, CASE c.priority WHEN 'urgent' THEN 0"
+			   " WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3"
+			   " END AS k3, c.due_at AS k4 FROM cases c");
+#define COND(c)                                                                \
+	do {                                                                   \
+		(void)!buf_adds(b, and);                                       \
+		(void)!buf_adds(b, c);                                         \
+		and = " AND ";                                                 \
+	} while (0)
+	/* With --since the recent cases come by creation time: the unary +
+	 * keeps SQLite from taking the status index instead. */
+	if (f->status)
+		COND(f->since ? "+c.status = ?1" : "c.status = ?1");
+	else if (f->workable || f->overdue)
+		COND(f->since ? "+c.status IN ('new','open')"
+			      : "c.status IN ('new','open')");
+	else if (!f->all)
+		COND(f->since ? "+c.status IN ('new','open','pending')"
+			      : "c.status IN ('new','open','pending')");
+	if (f->category)
+		COND("c.category = ?5");
+	if (f->priority)
+		COND("c.priority = ?6");
+	if (f->assignee)
+		COND("c.assignee = ?7");
+	if (f->unassigned)
+		COND("c.assignee IS NULL");
+	if (f->overdue) /* new or open past due */
+		COND(f->status ? "c.due_at < ?3 AND c.status IN ('new','open')"
+			       : "c.due_at < ?3");
+	if (f->due_before)
+		COND("c.due_at <= ?10");
+	if (f->mailbox)
+		COND("c.mailbox_id IN (SELECT id FROM mailbox WHERE"
+		     " account = ?11 OR account || '/' || name = ?11)");
+	if (f->since)
+		COND("c.created_at >= ?12");
+	if (f->escalated)
+		COND("c.escalated");
+	if (f->workable && f->status)
+		COND("c.status IN ('new','open')");
+#undef COND
+	(void)!buf_adds(b, " ORDER BY k1 DESC, k2 DESC, k3, k4, qid LIMIT ?4) q"
+			   " JOIN cases c ON c.id = q.qid"
+			   " LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
+			   " ORDER BY q.k1 DESC, q.k2 DESC, q.k3, q.k4, q.qid");
+}
+
 int store_case_list(struct store *st, const struct store_filter *f, int64_t now,
 		    int (*cb)(const struct store_case *c, void *ctx), void *ctx,
 		    struct xerr *err)
 {
-	/* Built per call: the filter decides the WHERE clause. Values are
-	 * always bound, never pasted. */
-	char sql[2048];
+	struct buf sql;
 	sqlite3_stmt *s = NULL;
 	struct store_case c;
 	int rc, ret = -1;
-	const char *base = stmt_sql[S_CASE_GET];
-	const char *where = strstr(base, " WHERE c.id = ?1");
 
-	snprintf(sql, sizeof(sql),
-		 "%.*s WHERE (?1 IS NULL OR c.status = ?1) AND (?2 OR"
-		 " c.status != 'resolved')"
-		 " AND (?5 IS NULL OR c.category = ?5)"
-		 " AND (?6 IS NULL OR c.priority = ?6)"
-		 " AND (?7 IS NULL OR c.assignee = ?7)"
-		 " AND (NOT ?8 OR c.assignee IS NULL)"
-		 " AND (NOT ?9 OR (c.due_at < ?3 AND c.status IN"
-		 "  ('new','open')))"
-		 " AND (?10 IS NULL OR c.due_at <= ?10)"
-		 " AND (?11 IS NULL OR mb.account = ?11 OR"
-		 "  mb.account || '/' || mb.name = ?11)"
-		 " AND (?12 IS NULL OR c.created_at >= ?12)"
-		 " AND (NOT ?13 OR c.escalated)"
-		 " AND (NOT ?14 OR c.status IN ('new','open'))"
-		 " ORDER BY c.escalated DESC,"
-		 " (c.due_at < ?3 AND c.status IN ('new','open')) DESC,"
-		 " CASE c.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1"
-		 " WHEN 'normal' THEN 2 ELSE 3 END, c.due_at, c.id LIMIT ?4",
-		 (int)(where - base), base);
-	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	buf_init(&sql, 64 * 1024);
+	case_list_sql(f, &sql);
+	rc = sqlite3_prepare_v2(st->db, buf_str(&sql), -1, &s, NULL);
+	buf_release(&sql);
 	if (rc != SQLITE_OK)
 		return db_error(st, rc, "prepare list", err);
-	bind_text(s, 1, f->status);
-	sqlite3_bind_int(s, 2, f->all || f->status);
+	/* Only the parameters case_list_sql() wrote. */
 	sqlite3_bind_int64(s, 3, now);
 	sqlite3_bind_int64(s, 4, f->limit ? (int64_t)f->limit : -1);
-	bind_text(s, 5, f->category);
-	bind_text(s, 6, f->priority);
-	bind_text(s, 7, f->assignee);
-	sqlite3_bind_int(s, 8, f->unassigned);
-	sqlite3_bind_int(s, 9, f->overdue);
-	bind_opt_int(s, 10, f->due_before);
-	bind_text(s, 11, f->mailbox);
-	bind_opt_int(s, 12, f->since);
-	sqlite3_bind_int(s, 13, f->escalated);
-	sqlite3_bind_int(s, 14, f->workable);
+	if (f->status)
+		bind_text(s, 1, f->status);
+	if (f->category)
+		bind_text(s, 5, f->category);
+	if (f->priority)
+		bind_text(s, 6, f->priority);
+	if (f->assignee)
+		bind_text(s, 7, f->assignee);
+	if (f->due_before)
+		sqlite3_bind_int64(s, 10, f->due_before);
+	if (f->mailbox)
+		bind_text(s, 11, f->mailbox);
+	if (f->since)
+		sqlite3_bind_int64(s, 12, f->since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int stop;
 		read_case(s, &c);
@@ -1656,11 +1790,11 @@ int store_outbox_list(struct store *st, int all,
 		      int (*cb)(const struct store_outbox_info *o, void *ctx),
 		      void *ctx, struct xerr *err)
 {
-	sqlite3_stmt *s = stmt(st, S_OUTBOX_LIST, err);
+	sqlite3_stmt *s =
+	    stmt(st, all ? S_OUTBOX_LIST_ALL : S_OUTBOX_LIST, err);
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int(s, 1, all ? 1 : 0);
 	return outbox_rows(st, s, cb, ctx, err);
 }
 
@@ -2417,6 +2551,19 @@ static void fts_query(const char *query, struct buf *q)
 	}
 }
 
+static const char search_sql[] =
+    "WITH hits AS (SELECT rowid AS r FROM search WHERE ?1 IS NOT NULL"
+    " AND search MATCH ?1)"
+    " SELECT m.case_id, 'message', m.received_at, m.text FROM hits"
+    " JOIN message m ON m.id = hits.r / 2 WHERE hits.r % 2 = 0"
+    " UNION ALL SELECT n.case_id, 'note', n.at, n.body FROM hits"
+    " JOIN note n ON n.id = hits.r / 2 WHERE hits.r % 2 = 1"
+    " UNION ALL SELECT id, 'order', created_at, NULL FROM cases"
+    " WHERE order_id = ?2"
+    " UNION ALL SELECT id, 'customer', created_at, NULL FROM cases"
+    " WHERE customer = ?2 COLLATE NOCASE"
+    " ORDER BY 3 DESC";
+
 int store_search(struct store *st, const char *query, size_t limit,
 		 int (*cb)(const struct store_case *c,
 			   const struct store_hit *h, void *ctx),
@@ -2434,20 +2581,7 @@ int store_search(struct store *st, const char *query, size_t limit,
 		 query + strspn(query, " \t"));
 	buf_init(&q, 6 * strlen(query) + 64);
 	fts_query(query, &q);
-	rc = sqlite3_prepare_v2(
-	    st->db,
-	    "WITH hits AS (SELECT rowid AS r FROM search WHERE ?1 IS NOT NULL"
-	    " AND search MATCH ?1)"
-	    " SELECT m.case_id, 'message', m.received_at, m.text FROM hits"
-	    " JOIN message m ON m.id = hits.r / 2 WHERE hits.r % 2 = 0"
-	    " UNION ALL SELECT n.case_id, 'note', n.at, n.body FROM hits"
-	    " JOIN note n ON n.id = hits.r / 2 WHERE hits.r % 2 = 1"
-	    " UNION ALL SELECT id, 'order', created_at, NULL FROM cases"
-	    " WHERE order_id = ?2"
-	    " UNION ALL SELECT id, 'customer', created_at, NULL FROM cases"
-	    " WHERE customer = ?2 COLLATE NOCASE"
-	    " ORDER BY 3 DESC",
-	    -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, search_sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		db_error(st, rc, "prepare search", err);
 		goto out;
@@ -2495,6 +2629,17 @@ out:
 	return ret;
 }
 
+static const char queue_stats_sql[] =
+    "SELECT status, category, count(*), sum(due_at < ?1 AND status IN"
+    " ('new','open')), sum(escalated), sum(assignee IS NULL) FROM"
+    " cases WHERE status IN ('new','open','pending')"
+    " GROUP BY status, category"
+    " ORDER BY category, status";
+
+static const char resolved_since_sql[] =
+    "SELECT count(*) FROM cases WHERE resolved_at >= ?1 AND"
+    " +status = 'resolved'";
+
 int store_queue_stats(struct store *st, int64_t now, int64_t since,
 		      int (*cb)(const struct store_queue_row *q, void *ctx),
 		      void *ctx, long long *resolved_since_r, struct xerr *err)
@@ -2502,13 +2647,7 @@ int store_queue_stats(struct store *st, int64_t now, int64_t since,
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 
-	rc = sqlite3_prepare_v2(
-	    st->db,
-	    "SELECT status, category, count(*), sum(due_at < ?1 AND status IN"
-	    " ('new','open')), sum(escalated), sum(assignee IS NULL) FROM"
-	    " cases WHERE status != 'resolved' GROUP BY status, category"
-	    " ORDER BY category, status",
-	    -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, queue_stats_sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, rc, "prepare queue counts", err);
 	sqlite3_bind_int64(s, 1, now);
@@ -2530,10 +2669,7 @@ int store_queue_stats(struct store *st, int64_t now, int64_t since,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	rc = sqlite3_prepare_v2(st->db,
-				"SELECT count(*) FROM cases WHERE status ="
-				" 'resolved' AND resolved_at >= ?1",
-				-1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, resolved_since_sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		db_error(st, rc, "prepare resolved count", err);
 		goto out;
@@ -2556,6 +2692,82 @@ out:
 	" c.created_at >= ?1 AND c.created_at < ?2 AND (?3 IS NULL OR"         \
 	" mb.account = ?3 OR mb.account || '/' || mb.name = ?3)"
 
+/* Per-case aggregates come from grouped joins, not from correlated
+ * subqueries. Two ways to join the selected cases (sel) with their
+ * messages and events: for most of the store, one pass over each table
+ * (REPORT_SCAN); for a period that holds a small part of it, each case's
+ * rows through the case_id indexes (REPORT_LOOKUP; CROSS JOIN makes sel
+ * the outer loop), so that a week's report costs a week's rows however
+ * long the season. */
+#define REPORT_SCAN(t, a) " FROM " t " " a " JOIN sel ON sel.id = " a ".case_id"
+#define REPORT_LOOKUP(t, a)                                                    \
+	" FROM sel CROSS JOIN " t " " a " ON " a ".case_id = sel.id"
+#define REPORT_HEAD                                                            \
+	"WITH sel AS (SELECT c.* FROM cases c LEFT JOIN mailbox mb ON"         \
+	"  mb.id = c.mailbox_id WHERE" REPORT_SCOPE "),"                       \
+	" msg AS (SELECT m.case_id, count(*) AS n, sum(sel.first_reply_at"     \
+	"  IS NOT NULL AND m.received_at < sel.first_reply_at) AS before"
+#define REPORT_MID                                                             \
+	" GROUP BY m.case_id),"                                                \
+	" ev AS (SELECT e.case_id, sum(e.kind = 'reopened' OR (e.kind ="       \
+	"  'status' AND e.detail LIKE 'resolved -> %')) AS reopened,"          \
+	"  min(CASE WHEN e.kind IN ('claimed','assigned') THEN e.at END)"      \
+	"  AS claimed_at, min(CASE WHEN e.kind = 'replied' THEN e.id END)"     \
+	"  AS replied_ev, max(e.kind = 'escalated') AS esc"
+#define REPORT_TAIL                                                            \
+	" GROUP BY e.case_id),"                                                \
+	" ack AS (SELECT o.case_id, o.state, o.reason FROM outbox o JOIN"      \
+	"  sel ON sel.id = o.case_id WHERE o.kind = 'ack')"                    \
+	" SELECT sel.id, sel.created_at, sel.due_at, sel.acked_at,"            \
+	" sel.first_reply_at, sel.resolved_at, ev.claimed_at, sel.status,"     \
+	" sel.category, sel.priority, sel.lang, sel.rule, sel.template,"       \
+	" sel.assignee, (SELECT detail FROM event WHERE id ="                  \
+	" ev.replied_ev), ack.state, ack.reason,"                              \
+	" max(sel.escalated, coalesce(ev.esc, 0)),"                            \
+	" coalesce(msg.n, 0), coalesce(msg.before, 0),"                        \
+	" coalesce(ev.reopened, 0)"                                            \
+	" FROM sel LEFT JOIN msg ON msg.case_id = sel.id"                      \
+	" LEFT JOIN ev ON ev.case_id = sel.id"                                 \
+	" LEFT JOIN ack ON ack.case_id = sel.id"                               \
+	" ORDER BY sel.created_at, sel.id"
+
+static const char report_scan_sql[] = REPORT_HEAD REPORT_SCAN("message", "m")
+    REPORT_MID REPORT_SCAN("event", "e") REPORT_TAIL;
+static const char report_lookup_sql[] =
+    REPORT_HEAD REPORT_LOOKUP("message", "m")
+	REPORT_MID REPORT_LOOKUP("event", "e") REPORT_TAIL;
+static const char report_esc_sql[] =
+    "SELECT coalesce(e.detail, ''), count(*) FROM event e JOIN cases c"
+    " ON c.id = e.case_id LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
+    " WHERE e.kind = 'escalated' AND" REPORT_SCOPE
+    " GROUP BY 1 ORDER BY 2 DESC, 1";
+
+/* 1 when the period [since, until) holds less than an eighth of the
+ * store's cases (then REPORT_LOOKUP is the cheaper plan), 0 otherwise. */
+static int small_period(struct store *st, int64_t since, int64_t until)
+{
+	sqlite3_stmt *s = NULL;
+	long long in = 0, all = 0;
+
+	if (since <= 0 && until == INT64_MAX)
+		return 0;
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT count(*) FROM cases WHERE"
+			       " created_at >= ?1 AND created_at < ?2),"
+			       " (SELECT coalesce(sum(n), 0) FROM tally"
+			       " WHERE name = 'cases')",
+			       -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		in = sqlite3_column_int64(s, 0);
+		all = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return in * 8 < all;
+}
+
 int store_report_cases(struct store *st, int64_t since, int64_t until,
 		       const char *mailbox,
 		       int (*cb)(const struct store_report_case *c, void *ctx),
@@ -2564,39 +2776,11 @@ int store_report_cases(struct store *st, int64_t since, int64_t until,
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 
-	/* Per-case aggregates come from grouped scans joined in, not from
-	 * correlated subqueries: one pass over each table whatever the
-	 * number of cases. */
-	rc = sqlite3_prepare_v2(
-	    st->db,
-	    "WITH sel AS (SELECT c.* FROM cases c LEFT JOIN mailbox mb ON"
-	    "  mb.id = c.mailbox_id WHERE" REPORT_SCOPE "),"
-	    " msg AS (SELECT m.case_id, count(*) AS n, sum(sel.first_reply_at"
-	    "  IS NOT NULL AND m.received_at < sel.first_reply_at) AS before"
-	    "  FROM message m JOIN sel ON sel.id = m.case_id GROUP BY"
-	    "  m.case_id),"
-	    " ev AS (SELECT e.case_id, sum(e.kind = 'reopened' OR (e.kind ="
-	    "  'status' AND e.detail LIKE 'resolved -> %')) AS reopened,"
-	    "  min(CASE WHEN e.kind IN ('claimed','assigned') THEN e.at END)"
-	    "  AS claimed_at, min(CASE WHEN e.kind = 'replied' THEN e.id END)"
-	    "  AS replied_ev, max(e.kind = 'escalated') AS esc"
-	    "  FROM event e JOIN sel ON sel.id = e.case_id"
-	    "  GROUP BY e.case_id),"
-	    " ack AS (SELECT o.case_id, o.state, o.reason FROM outbox o JOIN"
-	    "  sel ON sel.id = o.case_id WHERE o.kind = 'ack')"
-	    " SELECT sel.id, sel.created_at, sel.due_at, sel.acked_at,"
-	    " sel.first_reply_at, sel.resolved_at, ev.claimed_at, sel.status,"
-	    " sel.category, sel.priority, sel.lang, sel.rule, sel.template,"
-	    " sel.assignee, (SELECT detail FROM event WHERE id ="
-	    " ev.replied_ev), ack.state, ack.reason,"
-	    " max(sel.escalated, coalesce(ev.esc, 0)),"
-	    " coalesce(msg.n, 0), coalesce(msg.before, 0),"
-	    " coalesce(ev.reopened, 0)"
-	    " FROM sel LEFT JOIN msg ON msg.case_id = sel.id"
-	    " LEFT JOIN ev ON ev.case_id = sel.id"
-	    " LEFT JOIN ack ON ack.case_id = sel.id"
-	    " ORDER BY sel.created_at, sel.id",
-	    -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db,
+				small_period(st, since, until)
+				    ? report_lookup_sql
+				    : report_scan_sql,
+				-1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, rc, "prepare report", err);
 	sqlite3_bind_int64(s, 1, since);
@@ -2648,13 +2832,7 @@ int store_report_escalations(struct store *st, int64_t since, int64_t until,
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 
-	rc = sqlite3_prepare_v2(
-	    st->db,
-	    "SELECT coalesce(e.detail, ''), count(*) FROM event e JOIN cases c"
-	    " ON c.id = e.case_id LEFT JOIN mailbox mb ON mb.id = c.mailbox_id"
-	    " WHERE e.kind = 'escalated' AND" REPORT_SCOPE
-	    " GROUP BY 1 ORDER BY 2 DESC, 1",
-	    -1, &s, NULL);
+	rc = sqlite3_prepare_v2(st->db, report_esc_sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, rc, "prepare escalations", err);
 	sqlite3_bind_int64(s, 1, since);
@@ -2790,23 +2968,22 @@ int store_metrics(struct store *st,
 		  void *ctx, struct xerr *err)
 {
 	/* name, label, label value, count: everything the metrics file
-	 * shows that the store knows, as monotonic totals. */
+	 * shows that the store knows, as monotonic totals, from the tally
+	 * (a few dozen rows, whatever the store's size). */
 	static const char sql[] =
-	    "SELECT 'cases', 'category', category, count(*) FROM cases"
-	    " GROUP BY category"
-	    " UNION ALL SELECT 'messages', NULL, NULL, count(*) FROM message"
-	    " UNION ALL SELECT 'acks', 'state', state, count(*) FROM outbox"
-	    " WHERE kind = 'ack' GROUP BY state"
-	    " UNION ALL SELECT 'ack_latency', 'le', b.le, (SELECT count(*)"
-	    " FROM cases WHERE acked_at IS NOT NULL AND (b.le = '+Inf' OR"
-	    " acked_at - created_at <= CAST(b.le AS INTEGER))) FROM (SELECT"
-	    " '1' AS le UNION ALL SELECT '2' UNION ALL SELECT '5' UNION ALL"
-	    " SELECT '10' UNION ALL SELECT '30' UNION ALL SELECT '60' UNION"
-	    " ALL SELECT '300' UNION ALL SELECT '3600' UNION ALL SELECT"
-	    " '+Inf') b"
-	    " UNION ALL SELECT 'ack_latency_sum', NULL, NULL,"
-	    " coalesce(sum(acked_at - created_at), 0) FROM cases WHERE"
-	    " acked_at IS NOT NULL";
+	    "SELECT k, l, v, n FROM ("
+	    " SELECT 1 AS o, 0 AS o2, 'cases' AS k, 'category' AS l,"
+	    " label AS v, n FROM tally WHERE name = 'cases' AND n > 0"
+	    " UNION ALL SELECT 2, 0, 'messages', NULL, NULL, n FROM tally"
+	    " WHERE name = 'messages'"
+	    " UNION ALL SELECT 3, 0, 'acks', 'state', label, n FROM tally"
+	    " WHERE name = 'outbox ack'"
+	    " UNION ALL SELECT 4, CASE label WHEN '+Inf' THEN 1e18 ELSE"
+	    " CAST(label AS INTEGER) END, 'ack_latency', 'le', label, n"
+	    " FROM tally WHERE name = 'ack_latency'"
+	    " UNION ALL SELECT 5, 0, 'ack_latency_sum', NULL, NULL, n"
+	    " FROM tally WHERE name = 'ack_latency_sum')"
+	    " ORDER BY o, o2, v";
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 
@@ -2825,4 +3002,78 @@ int store_metrics(struct store *st,
 out:
 	sqlite3_finalize(s);
 	return ret;
+}
+
+/* ---------------------------------------------------------------- plans */
+
+/* The queue's filters whose plans are checked: the views agents use. */
+static const struct store_filter plan_filters[] = {
+    {.limit = 50},
+    {.limit = 1, .unassigned = 1, .workable = 1}, /* next */
+    {.limit = 50, .category = "complaint"},
+    {.limit = 50, .assignee = "mei"},
+    {.limit = 50, .overdue = 1},
+    {.limit = 50, .escalated = 1},
+    {.limit = 50, .since = 1},
+    {.limit = 50, .status = "pending"},
+    {.limit = 50, .mailbox = "support/INBOX"},
+};
+
+static int plan_of(struct store *st, const char *what, const char *sql,
+		   int (*cb)(const char *what, const char *sql,
+			     const char *step, void *ctx),
+		   void *ctx, struct xerr *err)
+{
+	char *q = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, q, -1, &s, NULL), stop = 0;
+
+	free(q);
+	if (rc != SQLITE_OK)
+		return db_error(st, rc, what, err);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = cb(what, sql, col_str(s, 3) ? col_str(s, 3) : "", ctx);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(st, rc, what, err);
+	return stop;
+}
+
+int store_query_plans(struct store *st,
+		      int (*cb)(const char *what, const char *sql,
+				const char *step, void *ctx),
+		      void *ctx, struct xerr *err)
+{
+	static const struct {
+		const char *what, *sql;
+	} named[] = {
+	    {"whole: report of most of the store", report_scan_sql},
+	    {"report of a period", report_lookup_sql},
+	    {"report escalations", report_esc_sql},
+	    {"search", search_sql},
+	    {"queue stats", queue_stats_sql},
+	    {"resolved since", resolved_since_sql},
+	};
+	char what[64];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < S_COUNT_MAX; i++) {
+		if (i == S_OUTBOX_LIST_ALL)
+			snprintf(what, sizeof(what), "whole: outbox --all");
+		else
+			snprintf(what, sizeof(what), "statement %zu", i);
+		r = plan_of(st, what, stmt_sql[i], cb, ctx, err);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof(named) / sizeof(*named); i++)
+		r = plan_of(st, named[i].what, named[i].sql, cb, ctx, err);
+	for (size_t i = 0;
+	     r == 0 && i < sizeof(plan_filters) / sizeof(*plan_filters); i++) {
+		struct buf b;
+		buf_init(&b, 64 * 1024);
+		case_list_sql(&plan_filters[i], &b);
+		snprintf(what, sizeof(what), "queue, filter %zu", i);
+		r = plan_of(st, what, buf_str(&b), cb, ctx, err);
+		buf_release(&b);
+	}
+	return r < 0 ? -1 : 0;
 }

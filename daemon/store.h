@@ -486,4 +486,14 @@ struct store_counts {
 int store_counts(struct store *st, struct store_counts *c_r,
 		 struct xerr *err) WARN_UNUSED;
 
+/* For the tests: each step of the query plan (EXPLAIN QUERY PLAN's
+ * detail) of every statement peakq prepares: the fixed ones, the report's,
+ * search's, and the queue's for the filters agents use. The statements
+ * meant to read a whole table have a `what` beginning "whole:". cb
+ * returns non-zero to stop. */
+int store_query_plans(struct store *st,
+		      int (*cb)(const char *what, const char *sql,
+				const char *step, void *ctx),
+		      void *ctx, struct xerr *err) WARN_UNUSED;
+
 #endif

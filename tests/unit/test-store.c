@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "buf.h"
 #include "store.h"
 #include "../tap.h"
@@ -48,6 +50,76 @@ static int hit_cb(const struct store_case *c, const struct store_hit *h,
 	return 0;
 }
 
+/* A plan step that reads a whole table that grows all season (cases,
+ * messages, outbox, events, notes: aliases c m o e n) outside a statement
+ * meant to ("whole: ..."). */
+struct plan_check {
+	int steps, bad;
+};
+
+static int plan_cb(const char *what, const char *sql, const char *step,
+		   void *ctx)
+{
+	static const char *const growing[] = {"cases",	"c", "message", "m",
+					      "outbox", "o", "event",	"e",
+					      "note",	"n", NULL};
+	struct plan_check *pc = ctx;
+	char name[32];
+
+	pc->steps++;
+	if (strncmp(what, "whole:", 6) == 0 ||
+	    sscanf(step, "SCAN %31s", name) != 1)
+		return 0;
+	for (size_t i = 0; growing[i]; i++)
+		if (strcmp(name, growing[i]) == 0) {
+			diag("%s reads a whole table: %s", what, step);
+			diag("  in: %s", sql);
+			pc->bad++;
+		}
+	return 0;
+}
+
+/* The metrics' totals as they were counted before the tally (schema 6):
+ * the tally must always agree. */
+static const char recount_sql[] =
+    "SELECT 'cases', category, count(*) FROM cases GROUP BY category"
+    " UNION ALL SELECT 'messages', '', count(*) FROM message"
+    " UNION ALL SELECT 'parse_errors', '', count(*) FROM message"
+    "  WHERE parse_error IS NOT NULL"
+    " UNION ALL SELECT 'outbox ' || kind, state, count(*) FROM outbox"
+    "  GROUP BY kind, state"
+    " UNION ALL SELECT 'ack_latency_sum', '',"
+    "  coalesce(sum(acked_at - created_at), 0) FROM cases"
+    "  WHERE acked_at IS NOT NULL"
+    " UNION ALL SELECT 'ack_latency', '+Inf', count(*) FROM cases"
+    "  WHERE acked_at IS NOT NULL"
+    " EXCEPT SELECT name, label, n FROM tally";
+
+static int tally_agrees(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rows = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(db, recount_sql, -1, &s, NULL) == SQLITE_OK) {
+		rows = 0;
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			diag("tally disagrees: %s %s %lld",
+			     sqlite3_column_text(s, 0),
+			     sqlite3_column_text(s, 1),
+			     (long long)sqlite3_column_int64(s, 2));
+			rows++;
+		}
+	} else {
+		diag("recount: %s", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return rows == 0;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pq-store-XXXXXX", path[300];
@@ -69,8 +141,8 @@ int main(void)
 		diag("%s", err.msg);
 		return done_testing();
 	}
-	is_int(store_schema_version(st), 5,
-	       "schema version 5 (all migrations run)");
+	is_int(store_schema_version(st), 6,
+	       "schema version 6 (all migrations run)");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	   "store file is mode 0600");
 	ok(strlen(store_instance(st)) == 24, "instance token");
@@ -299,6 +371,16 @@ int main(void)
 	       cnt.messages == 1 && cnt.outbox_uncertain == 1 &&
 	       cnt.outbox_sent == 1,
 	   "counts");
+	ok(tally_agrees(path),
+	   "the tally (counts, metrics) equals a recount of the tables");
+
+	struct plan_check pc = {0};
+	int plans = store_query_plans(st, plan_cb, &pc, &err);
+	ok(plans == 0 && pc.steps > 100, "query plans read (%d steps)",
+	   pc.steps);
+	is_int(pc.bad, 0,
+	       "no query reads a whole growing table unless meant to "
+	       "(report of the whole store, outbox --all)");
 	store_close(&st);
 
 	ok(store_open(path, STORE_READONLY, &st, &err) == 0,
