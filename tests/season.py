@@ -165,7 +165,8 @@ def gen(db_path, n, seed, expected_path):
     db.executemany(
         "INSERT INTO message(case_id, mailbox_id, uidvalidity, uid,"
         " message_id, from_addr, subject, received_at, ingested_at, lang,"
-        " text, raw, raw_size) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", msgs)
+        " text, raw, raw_size, imap_done) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
+        msgs)
     db.executemany(
         "INSERT INTO outbox(case_id, kind, dedupe_key, rcpt, state, reason,"
         " created_at, sent_at) VALUES(?,?,?,?,?,?,?,?)", outbox)

@@ -37,54 +37,6 @@ from benchlib import SRC
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 N = int(os.environ.get("BENCH_DRAIN_N", "10000"))
 
-EN = ("where is my order it was a christmas gift for my daughter the tracking "
-      "has not moved since monday please tell me when it will arrive the parcel "
-      "says delivered but nothing is here I ordered two items and only one came "
-      "the box was crushed and the glass is broken can I return it for a refund "
-      "thank you for your help kind regards").split()
-ZH = list("我的圣诞礼物还没到快递单号显示已签收但是我没有收到包裹破损了请尽快处理退货退款谢谢")
-
-
-def text(rnd, size, zh):
-    out, n = [], 0
-    while n < size:
-        if zh:
-            w = "".join(rnd.choice(ZH) for _ in range(rnd.randint(4, 12)))
-            n += len(w.encode())
-        else:
-            w = " ".join(rnd.choice(EN) for _ in range(rnd.randint(6, 14)))
-            n += len(w)
-        out.append(w)
-    return "\n".join(out) + "\n"
-
-
-def message(i, rnd):
-    zh = i % 3 == 0
-    size = int(2048 * (20 ** rnd.random()))  # 2 KB .. 40 KB, log-uniform
-    subject = ("我的订单 %d 还没到" % i) if zh else ("Where is my order %d?" % i)
-    head = ("Return-Path: <c%d@buyer.example>\nFrom: Customer %d <c%d@buyer.example>\n"
-            "To: support@example.test\nMessage-ID: <drain-%d@buyer.example>\n"
-            "Date: Mon, 28 Dec 2026 10:00:00 +0000\nMIME-Version: 1.0\n" % (i, i, i, i))
-    import email.header
-    head += "Subject: %s\n" % email.header.Header(subject, "utf-8").encode()
-    kind = i % 4
-    if kind in (0, 1):
-        return head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + \
-            text(rnd, size, zh)
-    if kind == 2:
-        body = text(rnd, size // 2, zh)
-        html = "<html><body><p>" + body.replace("\n", "</p><p>") + "</p></body></html>"
-        return head + ("Content-Type: multipart/alternative; boundary=alt\n\n--alt\n"
-                       "Content-Type: text/plain; charset=utf-8\n\n%s\n--alt\n"
-                       "Content-Type: text/html; charset=utf-8\n\n%s\n--alt--\n" % (body, html))
-    import base64
-    att = base64.encodebytes(os.urandom(size // 3)).decode()
-    return head + ("Content-Type: multipart/mixed; boundary=mix\n\n--mix\n"
-                   "Content-Type: text/plain; charset=utf-8\n\n%s\n--mix\n"
-                   "Content-Type: image/jpeg; name=photo.jpg\nContent-Transfer-Encoding: base64\n\n%s--mix--\n"
-                   % (text(rnd, size // 2, zh), att))
-
-
 def main():
     srv = benchlib.Servers("pq-drain.")
     daemon = None
@@ -93,25 +45,9 @@ def main():
         if rc:
             return rc
         T, env = srv.T, srv.env
-        imapc = ["python3", os.path.join(SRC, "tests", "imapc.py"), srv.env_path]
-        subprocess.run(imapc + ["count", "INBOX"], check=True, stdout=subprocess.DEVNULL)
-        md = None
-        for root, dirs, files in os.walk(env["PQ_MAIL_DIR"]):
-            if os.path.basename(root) == "Maildir" and "/support" in root:
-                md = root
-                break
-        st = os.stat(md)
-        rnd = random.Random(9)
-        total = 0
-        now = int(time.time())
+        imapc = srv.imapc
         print("writing %d messages into the support Maildir ..." % N, flush=True)
-        for i in range(N):
-            data = message(i, rnd).encode()
-            total += len(data)
-            p = os.path.join(md, "new", "%d.M%dP%d.bench" % (now, i, os.getpid()))
-            with open(p, "wb") as f:
-                f.write(data)
-            os.chown(p, st.st_uid, st.st_gid)
+        total = srv.fill_inbox(N, random.Random(9))
         n = subprocess.run(imapc + ["count", "INBOX"], capture_output=True, text=True).stdout.strip()
         print("%s messages, %.1f MB, mean %.1f KB (Dovecot has indexed them)" % (n, total / 1e6, total / N / 1024))
 

@@ -3,11 +3,14 @@ temporary folder with the real Dovecot and Postfix started on loopback by
 tests/mailenv.sh, their settings, a peakq.yaml whose SMTP goes in plain
 text to a given loopback port, and the clean-up (PQ_KEEP=1 keeps the
 folder)."""
+import base64
+import email.header
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 SRC = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -58,6 +61,34 @@ class Servers:
         open(y, "w").write(s)
         return y
 
+    @property
+    def imapc(self):
+        """tests/imapc.py for these servers, as a command list."""
+        return ["python3", os.path.join(SRC, "tests", "imapc.py"), self.env_path]
+
+    def fill_inbox(self, n, rnd, first=0):
+        """Write n messages (message(first..first+n-1)) straight into the
+        support INBOX's Maildir, as its owner (faster than APPEND); returns
+        their total size in bytes."""
+        subprocess.run(self.imapc + ["count", "INBOX"], check=True,
+                       stdout=subprocess.DEVNULL)  # Dovecot makes the Maildir
+        md = None
+        for root, dirs, files in os.walk(self.env["PQ_MAIL_DIR"]):
+            if os.path.basename(root) == "Maildir" and "/support" in root:
+                md = root
+                break
+        st = os.stat(md)
+        total = 0
+        now = int(time.time())
+        for i in range(first, first + n):
+            data = message(i, rnd).encode()
+            total += len(data)
+            p = os.path.join(md, "new", "%d.M%dP%d.bench" % (now, i, os.getpid()))
+            with open(p, "wb") as f:
+                f.write(data)
+            os.chown(p, st.st_uid, st.st_gid)
+        return total
+
     def close(self):
         subprocess.run([os.path.join(SRC, "tests", "mailenv.sh"), "stop", self.menv],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -65,3 +96,51 @@ class Servers:
             shutil.rmtree(self.T, ignore_errors=True)
         else:
             print("kept " + self.T)
+
+
+# Realistic customer mail: 2-40 KB (log-uniform), a third Chinese, plain,
+# multipart/alternative or with an attachment, one customer each.
+EN = ("where is my order it was a christmas gift for my daughter the tracking "
+      "has not moved since monday please tell me when it will arrive the parcel "
+      "says delivered but nothing is here I ordered two items and only one came "
+      "the box was crushed and the glass is broken can I return it for a refund "
+      "thank you for your help kind regards").split()
+ZH = list("我的圣诞礼物还没到快递单号显示已签收但是我没有收到包裹破损了请尽快处理退货退款谢谢")
+
+
+def text(rnd, size, zh):
+    out, n = [], 0
+    while n < size:
+        if zh:
+            w = "".join(rnd.choice(ZH) for _ in range(rnd.randint(4, 12)))
+            n += len(w.encode())
+        else:
+            w = " ".join(rnd.choice(EN) for _ in range(rnd.randint(6, 14)))
+            n += len(w)
+        out.append(w)
+    return "\n".join(out) + "\n"
+
+
+def message(i, rnd):
+    zh = i % 3 == 0
+    size = int(2048 * (20 ** rnd.random()))  # 2 KB .. 40 KB, log-uniform
+    subject = ("我的订单 %d 还没到" % i) if zh else ("Where is my order %d?" % i)
+    head = ("Return-Path: <c%d@buyer.example>\nFrom: Customer %d <c%d@buyer.example>\n"
+            "To: support@example.test\nMessage-ID: <drain-%d@buyer.example>\n"
+            "Date: Mon, 28 Dec 2026 10:00:00 +0000\nMIME-Version: 1.0\n" % (i, i, i, i))
+    head += "Subject: %s\n" % email.header.Header(subject, "utf-8").encode()
+    kind = i % 4
+    if kind in (0, 1):
+        return head + "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n" + \
+            text(rnd, size, zh)
+    if kind == 2:
+        body = text(rnd, size // 2, zh)
+        html = "<html><body><p>" + body.replace("\n", "</p><p>") + "</p></body></html>"
+        return head + ("Content-Type: multipart/alternative; boundary=alt\n\n--alt\n"
+                       "Content-Type: text/plain; charset=utf-8\n\n%s\n--alt\n"
+                       "Content-Type: text/html; charset=utf-8\n\n%s\n--alt--\n" % (body, html))
+    att = base64.encodebytes(os.urandom(size // 3)).decode()
+    return head + ("Content-Type: multipart/mixed; boundary=mix\n\n--mix\n"
+                   "Content-Type: text/plain; charset=utf-8\n\n%s\n--mix\n"
+                   "Content-Type: image/jpeg; name=photo.jpg\nContent-Transfer-Encoding: base64\n\n%s--mix--\n"
+                   % (text(rnd, size // 2, zh), att))
