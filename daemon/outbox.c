@@ -132,7 +132,7 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 		    struct xerr *err)
 {
 	struct xerr serr = {0};
-	int attempts = r->attempts + 1, got;
+	int attempts = r->attempts + 1, got, uncertain = 0;
 
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
@@ -147,7 +147,8 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 	log_debug("outbox: sending row %lld (%s for case %lld)",
 		  (long long)r->id, r->kind, (long long)r->case_id);
 	if (open_smtp(ctx, &serr) == 0 &&
-	    smtp_send(ctx->smtp, r->rcpt, r->data, r->len, &serr) == 0) {
+	    smtp_send(ctx->smtp, r->rcpt, r->data, r->len, &uncertain, &serr) ==
+		0) {
 		ctx->done_ids[ctx->ndone] = r->id;
 		ctx->done_attempts[ctx->ndone++] = attempts;
 		if (ctx->ndone == OUTBOX_MARK_BATCH &&
@@ -157,6 +158,27 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 		log_info("outbox: %s for case %lld sent to %s message-id=<%s>",
 			 r->kind, (long long)r->case_id, r->rcpt,
 			 r->message_id);
+		return 0;
+	}
+	if (uncertain) {
+		if (store_begin(ctx->store, err) < 0)
+			return -1;
+		if (store_outbox_mark(ctx->store, r->id, OUTBOX_UNCERTAIN,
+				      now_s(), attempts, 0, serr.msg,
+				      err) < 0 ||
+		    store_event_add(ctx->store, r->case_id, now_s(), "peakqd",
+				    "ack_uncertain", serr.msg, err) < 0) {
+			store_rollback(ctx->store);
+			return -1;
+		}
+		if (store_commit(ctx->store, err) < 0)
+			return -1;
+		ctx->uncertain++;
+		log_err("outbox: %s for case %lld uncertain, not resent (peakq "
+			"outbox retry %lld sends it again): %s",
+			r->kind, (long long)r->case_id, (long long)r->id,
+			serr.msg);
+		smtp_free(&ctx->smtp);
 		return 0;
 	}
 	if (serr.kind == XERR_PERM ||

@@ -23,7 +23,7 @@ struct outbox_ctx {
 	struct store *store;
 	volatile sig_atomic_t *stop;
 	struct smtp_client *smtp; /* opened on first use */
-	unsigned long sent, temp_failed, failed;
+	unsigned long sent, temp_failed, failed, uncertain;
 	/* Rows sent whose 'sent' mark is not committed yet (outbox.c). */
 	int64_t done_ids[OUTBOX_MARK_BATCH];
 	int done_attempts[OUTBOX_MARK_BATCH];

@@ -220,8 +220,9 @@ static int run_once(struct setup *set, struct store *st, struct outbox_ctx *ob,
 		log_err("%s", err.msg);
 	heartbeat(st, set, started_at, 1);
 	write_metrics(st, set->conf, NULL);
-	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
-		 ob->sent, ob->temp_failed, ob->failed);
+	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu "
+		 "uncertain=%lu",
+		 ob->sent, ob->temp_failed, ob->failed, ob->uncertain);
 	return status;
 }
 
@@ -334,8 +335,9 @@ static int run(const char *path, struct setup **setp, struct store *st,
 	}
 	notify("STOPPING=1");
 	watchers_stop(ws, STOP_GRACE);
-	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu",
-		 ob->sent, ob->temp_failed, ob->failed);
+	log_info("peakqd stopping: sent=%lu temp_failed=%lu failed=%lu "
+		 "uncertain=%lu",
+		 ob->sent, ob->temp_failed, ob->failed, ob->uncertain);
 	heartbeat(st, *setp, started_at, 1);
 	write_metrics(st, (*setp)->conf, ws);
 	watchers_free(&ws);

@@ -20,7 +20,7 @@ struct smtp_client {
 
 struct reader {
 	const char *data;
-	size_t len, off;
+	size_t len, off; /* off == len: libcurl has the whole message */
 };
 
 static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
@@ -101,7 +101,7 @@ void smtp_free(struct smtp_client **cp)
 }
 
 int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
-	      size_t len, struct xerr *err)
+	      size_t len, int *uncertain_r, struct xerr *err)
 {
 	struct curl_slist *rcpts = NULL;
 	struct reader rd = {.data = data, .len = len};
@@ -109,6 +109,7 @@ int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
 	long code = 0;
 	CURLcode rc;
 
+	*uncertain_r = 0;
 	if (!rcpt || !*rcpt || strpbrk(rcpt, "<>\r\n \t"))
 		return xerr_set(err, XERR_PERM, "smtp: unusable recipient");
 	to = xasprintf("<%s>", rcpt);
@@ -127,6 +128,17 @@ int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
 		return 0;
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
 	const char *why = c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc);
+	/* The server said "go ahead" (354) to DATA and libcurl took the whole
+	 * message, then no final reply came (a timeout, a dropped
+	 * connection, a signal): the server may have accepted it. Sending
+	 * it again could make a second acknowledgement (RFC 5321 6.1). */
+	if (rd.off == rd.len && code == 354) {
+		*uncertain_r = 1;
+		return xerr_set(err, XERR_TEMP,
+				"smtp: no reply after the message was sent, "
+				"it may have been delivered: %s",
+				why);
+	}
 	/* A refused RCPT (55) or DATA (8) carries the server's code; only a
 	 * 5xx there is permanent. TLS and network failures are temporary
 	 * whatever stale code is left. */

@@ -29,8 +29,10 @@ int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 void smtp_free(struct smtp_client **c);
 
 /* Send data (CRLF line ends) to rcpt. Returns 0 when the server accepted it,
- * or -1 with XERR_TEMP (retry later) or XERR_PERM (5xx: do not retry). */
+ * or -1 with XERR_TEMP (retry later) or XERR_PERM (5xx: do not retry).
+ * *uncertain_r is 1 when the whole message went out and no final reply
+ * came: the server may have it, and it must not be sent again by itself. */
 int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
-	      size_t len, struct xerr *err) WARN_UNUSED;
+	      size_t len, int *uncertain_r, struct xerr *err) WARN_UNUSED;
 
 #endif

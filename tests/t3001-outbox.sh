@@ -117,6 +117,24 @@ is "$(grep -c '^C: DATA' "$T/peer.log")" 1 "the stalled peer saw exactly one DAT
 "$PEAKQ" -c "$T/peakq.yaml" show 1 | grep -q "ack_uncertain"
 ok $? "the case shows an ack_uncertain event"
 
+# The connection drops after the final dot, before any reply: the server
+# may have the message. Not a temporary failure to retry: uncertain.
+fresh
+: >"$T/peer.log"
+peer_start --drop
+smtp_to_peer "$PEER_PORT"
+once dropped
+is "$(grep -c '^C: DATA' "$T/peer.log")" 1 "dropped after the dot: the peer saw one DATA"
+is "$(outbox_field 1 state)" uncertain "the row is 'uncertain', not waiting to be retried"
+grep -q "uncertain, not resent (peakq outbox retry 1 sends it again): smtp: no reply after the message was sent" "$T/dropped.log"
+ok $? "one clear line says so, and how to send it again"
+"$PEAKQ" -c "$T/peakq.yaml" show 1 | grep -q "ack_uncertain"
+ok $? "the case shows an ack_uncertain event"
+sed -i 's/^poll_interval: .*/poll_interval: 1s/' "$T/peakq.yaml"
+once dropped-again
+is "$(grep -c '^C: DATA' "$T/peer.log")" 1 "the next run does not send it again"
+peer_stop
+
 # SMTPS (implicit TLS) with AUTH, against the real Postfix.
 fresh
 sed -i '/^smtp:/,$d' "$T/peakq.yaml"

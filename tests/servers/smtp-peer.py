@@ -10,6 +10,7 @@ SMTP, and answers normally except where told otherwise:
   --final CODE   reply CODE after the message's final dot
   --stall        after the final dot, never answer (until killed)
   --delay SECS   wait SECS after the final dot before answering (a slow MTA)
+  --drop         after the final dot, close the connection without a reply
   --greet CODE   greeting code (e.g. 421)
 
 Every line received is appended to --log (one per line, prefixed "C: ",
@@ -33,6 +34,7 @@ def main():
         ap.add_argument("--" + opt, type=int)
     ap.add_argument("--stall", action="store_true")
     ap.add_argument("--delay", type=float, default=0.0)
+    ap.add_argument("--drop", action="store_true")
     a = ap.parse_args()
 
     log = peerlib.logger(a.log)
@@ -82,6 +84,9 @@ def main():
                         log("S: <stalled>")
                         while True:
                             time.sleep(3600)
+                    if a.drop:
+                        log("S: <dropped>")
+                        return
                     if a.delay:
                         time.sleep(a.delay)
                     if a.final and a.final >= 400:
