@@ -35,8 +35,9 @@ run() {
 	rc=0
 	(cd "$dir" && make -j2 "$target" >"$out" 2>&1) || rc=1
 	for t in $(sed -n 's/^\(PASS\|FAIL\|XFAIL\|XPASS\|SKIP\|ERROR\): \([^ ]*\).*/\2/p' "$out" | sort -u); do
-		echo "# $t.log"
-		grep -E '^(ok|not ok|1\.\.|Bail out!)' "$dir/$t.log"
+		log=${t%.sh}.log # automake: tests/tNNNN-x.sh -> tests/tNNNN-x.log
+		echo "# $log"
+		grep -E '^(ok|not ok|1\.\.|Bail out!)' "$dir/$log"
 	done
 	p=$(sed -n 's/^# PASS: *//p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 	f=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' "$out" | awk '{ s += $1 } END { print s + 0 }')
