@@ -37,5 +37,11 @@
  * may drop one after 30 minutes). */
 #define PQ_IDLE_REFRESH (25 * 60)
 #define PQ_SMTP_TIMEOUT 60
+/* SMTP connections the outbox sends over in parallel: default, most. */
+#define PQ_SMTP_CONNECTIONS 4
+#define PQ_SMTP_CONNECTIONS_MAX 16
+/* On stop, an SMTP transaction under way may finish for this long before
+ * it is cut (then, after the final dot, it is uncertain). */
+#define PQ_SMTP_STOP_GRACE 5
 
 #endif

@@ -496,9 +496,9 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 		     struct conf_smtp *s, struct xerr *err)
 {
 	static const char *const keys[] = {
-	    "url",	     "tls",	      "ca_file", "insecure",
-	    "user",	     "password_file", "from",	 "reply_to",
-	    "envelope_from", "timeout",	      NULL};
+	    "url",	     "tls",	      "ca_file",     "insecure",
+	    "user",	     "password_file", "from",	     "reply_to",
+	    "envelope_from", "timeout",	      "connections", NULL};
 	struct yml_node *v;
 	char *tls = NULL, *addr = NULL;
 	int ret = -1, none = 0;
@@ -595,6 +595,14 @@ static int load_smtp(const struct yml_doc *doc, const struct yml_node *m,
 		if (yml_duration(doc, v, "timeout", 1, 3600, &secs, err) < 0)
 			goto out;
 		s->timeout = (int)secs;
+	}
+	s->connections = PQ_SMTP_CONNECTIONS;
+	if ((v = yml_get(m, "connections"))) {
+		long long n;
+		if (yml_int(doc, v, "connections", 1, PQ_SMTP_CONNECTIONS_MAX,
+			    &n, err) < 0)
+			goto out;
+		s->connections = (int)n;
 	}
 	s->envelope_from = xstrdup("");
 	if ((v = yml_get(m, "envelope_from"))) {

@@ -48,6 +48,7 @@ struct conf_smtp {
 	char *reply_to_addr; /* optional */
 	char *envelope_from; /* "" for <> */
 	int timeout;	     /* seconds per network read */
+	int connections;     /* sent over in parallel */
 };
 
 struct conf {

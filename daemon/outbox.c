@@ -3,6 +3,8 @@
  * visible afterwards ('uncertain') instead of causing a second message. */
 #include "config.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,12 @@
 #include "outbox.h"
 
 #define DUE_BATCH 50
+
+/* The daemon asked to stop (set by a signal handler, read by senders). */
+static int stopping(const struct outbox_ctx *ctx)
+{
+	return ctx->stop && __atomic_load_n(ctx->stop, __ATOMIC_RELAXED);
+}
 
 static const char *helo_of(const struct conf_smtp *s)
 {
@@ -41,8 +49,10 @@ static int open_smtp(struct outbox_ctx *ctx, struct xerr *err)
 	    .helo = helo_of(s),
 	    .envelope_from = s->envelope_from,
 	    .timeout = s->timeout,
+	    .stop = ctx->stop,
 	};
 	r = smtp_new(&p, &ctx->smtp, err);
+	ctx->smtp_conf = ctx->conf;
 	secret_free(&password);
 	return r;
 }
@@ -57,6 +67,15 @@ void outbox_release(struct outbox_ctx *ctx)
 		    "marked so (they will show as uncertain): %s",
 		    ctx->ndone, err.msg);
 	smtp_free(&ctx->smtp);
+	for (size_t i = 0; i < PQ_SMTP_CONNECTIONS_MAX - 1; i++) {
+		struct outbox_ctx *l = ctx->lanes[i];
+		if (!l)
+			continue;
+		outbox_release(l);
+		store_close(&l->store);
+		free(l);
+		ctx->lanes[i] = NULL;
+	}
 }
 
 int outbox_recover(struct outbox_ctx *ctx, struct xerr *err)
@@ -151,7 +170,8 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 		0) {
 		ctx->done_ids[ctx->ndone] = r->id;
 		ctx->done_attempts[ctx->ndone++] = attempts;
-		if (ctx->ndone == OUTBOX_MARK_BATCH &&
+		if (ctx->ndone >= (ctx->mark_batch ? ctx->mark_batch
+						   : OUTBOX_MARK_BATCH) &&
 		    outbox_commit_marks(ctx, err) < 0)
 			return -1;
 		ctx->sent++;
@@ -231,30 +251,41 @@ static int expire_stale(struct outbox_ctx *ctx, struct xerr *err)
 	return 0;
 }
 
-int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
+/* Send the due rows of part `part` of nparts (id % nparts). */
+static int flush_part(struct outbox_ctx *ctx, int nparts, int part,
+		      struct xerr *err)
 {
 	struct store_outbox_row *rows = NULL;
 	size_t n = 0;
 	int ret = -1, unreachable = 0;
 
-	if (expire_stale(ctx, err) < 0)
-		return -1;
-	while (!unreachable && !(ctx->stop && *ctx->stop)) {
-		if (store_outbox_due(ctx->store, now_s(), DUE_BATCH, &rows, &n,
-				     err) < 0)
+	/* A reload may have changed the server or its credentials. */
+	if (ctx->smtp && ctx->smtp_conf != ctx->conf)
+		smtp_free(&ctx->smtp);
+	while (!unreachable && !stopping(ctx)) {
+		if (store_outbox_due(ctx->store, now_s(), DUE_BATCH, nparts,
+				     part, &rows, &n, err) < 0)
 			return -1;
 		if (n == 0)
 			break;
 		for (size_t i = 0; i < n && !unreachable; i++) {
 			int r;
-			if (ctx->stop && *ctx->stop)
+			if (stopping(ctx) ||
+			    (ctx->down &&
+			     __atomic_load_n(ctx->down, __ATOMIC_RELAXED)))
 				break;
 			if ((r = send_row(ctx, &rows[i], err)) < 0)
 				goto out;
 			/* A temporary failure: the server is probably down,
-			 * stop hammering it until the next round. */
+			 * stop hammering it until the next round (every
+			 * sender). */
 			unreachable = r == 1;
+			if (unreachable && ctx->down)
+				__atomic_store_n(ctx->down, 1,
+						 __ATOMIC_RELAXED);
 		}
+		if (ctx->down && __atomic_load_n(ctx->down, __ATOMIC_RELAXED))
+			unreachable = 1;
 		for (size_t i = 0; i < n; i++)
 			store_outbox_row_release(&rows[i]);
 		free(rows);
@@ -268,6 +299,107 @@ out:
 	for (size_t i = 0; i < n; i++)
 		store_outbox_row_release(&rows[i]);
 	free(rows);
+	return ret;
+}
+
+struct lane_run {
+	struct outbox_ctx *ctx;
+	int nparts, part, ret;
+	struct xerr err;
+	pthread_t thread;
+	int started;
+};
+
+static void *lane_main(void *p)
+{
+	struct lane_run *l = p;
+
+	l->ret = flush_part(l->ctx, l->nparts, l->part, &l->err);
+	return NULL;
+}
+
+/* Sender k (1..): its own store handle, opened once. NULL when the store
+ * cannot be opened (logged; fewer senders work). */
+static struct outbox_ctx *lane(struct outbox_ctx *ctx, int k)
+{
+	struct outbox_ctx *l = ctx->lanes[k - 1];
+	struct xerr err = {0};
+
+	if (!l) {
+		struct store *st = NULL;
+		if (store_open(ctx->conf->store_path, STORE_SMALL, &st, &err) <
+		    0) {
+			log_warn("outbox: sender %d not started: %s", k + 1,
+				 err.msg);
+			return NULL;
+		}
+		l = xcalloc(1, sizeof(*l));
+		l->store = st;
+		ctx->lanes[k - 1] = l;
+	}
+	l->conf = ctx->conf;
+	l->stop = ctx->stop;
+	return l;
+}
+
+int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
+{
+	struct lane_run runs[PQ_SMTP_CONNECTIONS_MAX] = {{0}};
+	int nparts = ctx->conf->smtp.connections, ret, down = 0;
+	sigset_t all, old;
+
+	if (expire_stale(ctx, err) < 0)
+		return -1;
+	if (nparts > PQ_SMTP_CONNECTIONS_MAX)
+		nparts = PQ_SMTP_CONNECTIONS_MAX;
+	for (int k = 1; k < nparts; k++)
+		if (!(runs[k].ctx = lane(ctx, k))) {
+			nparts = k;
+			break;
+		}
+	ctx->mark_batch = 0;
+	if (nparts <= 1)
+		return flush_part(ctx, 1, 0, err);
+	/* The crash exposure stays OUTBOX_MARK_BATCH rows in all. */
+	ctx->mark_batch = OUTBOX_MARK_BATCH / (size_t)nparts;
+	if (!ctx->mark_batch)
+		ctx->mark_batch = 1;
+	ctx->down = &down;
+	for (int k = 1; k < nparts; k++) {
+		runs[k].ctx->mark_batch = ctx->mark_batch;
+		runs[k].ctx->down = &down;
+	}
+	/* Signals stay with the calling thread (it may be interrupted). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (int k = 1; k < nparts; k++) {
+		runs[k].nparts = nparts;
+		runs[k].part = k;
+		runs[k].started = pthread_create(&runs[k].thread, NULL,
+						 lane_main, &runs[k]) == 0;
+		if (!runs[k].started) /* it does its part itself, below */
+			log_warn("outbox: cannot start sender %d", k + 1);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ret = flush_part(ctx, nparts, 0, err);
+	for (int k = 1; k < nparts; k++) {
+		struct outbox_ctx *l = runs[k].ctx;
+		if (runs[k].started)
+			pthread_join(runs[k].thread, NULL);
+		else
+			runs[k].ret = flush_part(ctx, nparts, k, &runs[k].err);
+		if (runs[k].ret < 0 && ret == 0) {
+			*err = runs[k].err;
+			ret = -1;
+		}
+		l->down = NULL;
+		ctx->sent += l->sent;
+		ctx->temp_failed += l->temp_failed;
+		ctx->failed += l->failed;
+		ctx->uncertain += l->uncertain;
+		l->sent = l->temp_failed = l->failed = l->uncertain = 0;
+	}
+	ctx->down = NULL;
 	return ret;
 }
 

@@ -1,21 +1,29 @@
 /* outbox: the sender loop. Takes due rows from the store, marks them
  * 'sending' (committed) before SMTP, then 'sent', 'temp_fail' (retried with
  * backoff) or 'failed'. Rows found 'sending' at start become 'uncertain' and
- * are never resent automatically. Holds no SQL and renders nothing. */
+ * are never resent automatically. Holds no SQL and renders nothing.
+ *
+ * smtp.connections (default 4) senders work at once, each over its own
+ * SMTP connection and store handle, each on the rows whose id modulo the
+ * number of senders is its own: a slow MTA's round trips overlap. The
+ * caller's thread is the first sender; the others are threads started
+ * for the flush, with every signal blocked. */
 #ifndef PEAKQ_OUTBOX_H
 #define PEAKQ_OUTBOX_H
 
 #include <signal.h>
 
+#include "bounds.h"
 #include "conf.h"
 #include "smtp.h"
 #include "store.h"
 #include "xerr.h"
 
 /* A row is marked 'sending' (committed) before its SMTP transaction, one
- * at a time; the 'sent' marks of up to this many rows are committed
- * together (one fsync instead of many). A crash before that commit leaves
- * them 'uncertain', never resent: they were in fact sent. */
+ * at a time; the 'sent' marks of up to this many rows (all senders
+ * together: each takes its share) are committed together (one fsync
+ * instead of many). A crash before that commit leaves them 'uncertain',
+ * never resent: they were in fact sent. */
 #define OUTBOX_MARK_BATCH 16
 
 struct outbox_ctx {
@@ -27,7 +35,12 @@ struct outbox_ctx {
 	/* Rows sent whose 'sent' mark is not committed yet (outbox.c). */
 	int64_t done_ids[OUTBOX_MARK_BATCH];
 	int done_attempts[OUTBOX_MARK_BATCH];
-	size_t ndone;
+	size_t ndone, mark_batch; /* 0: OUTBOX_MARK_BATCH */
+	int *down; /* set by a sender that found the server unreachable */
+	/* outbox.c: the configuration smtp was opened with (a reload opens
+	 * a new connection), and the other senders, made on first use. */
+	const struct conf *smtp_conf;
+	struct outbox_ctx *lanes[PQ_SMTP_CONNECTIONS_MAX - 1];
 };
 
 /* At start: 'sending' -> 'uncertain'. Logs each. Returns 0 or -1. */

@@ -40,7 +40,8 @@ static volatile sig_atomic_t stop_requested, reload_requested;
 static void on_stop(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	/* Atomic: the outbox's sender threads read it. */
+	__atomic_store_n(&stop_requested, 1, __ATOMIC_RELAXED);
 }
 
 static void on_hup(int sig)

@@ -4,11 +4,14 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "smtp.h"
+#include "util.h"
 
 struct smtp_client {
 	CURL *curl;
@@ -16,6 +19,8 @@ struct smtp_client {
 	char *from;
 	char *password;
 	char errbuf[CURL_ERROR_SIZE];
+	volatile sig_atomic_t *stop;
+	int64_t stop_seen; /* mono_ms() when a transfer first saw stop */
 };
 
 struct reader {
@@ -34,20 +39,44 @@ static size_t read_cb(char *buf, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* libcurl calls this at least once a second during a transfer: after a
+ * stop, let the transaction finish for PQ_SMTP_STOP_GRACE seconds (a
+ * server that answers), then cut it (one that stalls). */
+static int progress_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct smtp_client *c = ud;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (!c->stop || !__atomic_load_n(c->stop, __ATOMIC_RELAXED))
+		return 0;
+	if (!c->stop_seen)
+		c->stop_seen = mono_ms();
+	return mono_ms() - c->stop_seen >= PQ_SMTP_STOP_GRACE * 1000;
+}
+
+/* curl_global_init is not thread-safe: once, whichever sender is first. */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_ok;
+
+static void curl_init(void)
+{
+	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 	     struct xerr *err)
 {
-	static int inited;
 	struct smtp_client *c;
 	const char *host = p->host;
 	int v6 = strchr(host, ':') != NULL;
 
-	if (!inited) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return xerr_set(err, XERR_BUG,
-					"smtp: curl init failed");
-		inited = 1;
-	}
+	pthread_once(&curl_once, curl_init);
+	if (!curl_ok)
+		return xerr_set(err, XERR_BUG, "smtp: curl init failed");
 	c = xcalloc(1, sizeof(*c));
 	c->curl = curl_easy_init();
 	if (!c->curl)
@@ -58,6 +87,10 @@ int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 		      p->helo ? p->helo : "localhost");
 	c->from = xasprintf("<%s>", p->envelope_from ? p->envelope_from : "");
 	curl_easy_setopt(c->curl, CURLOPT_URL, c->url);
+	c->stop = p->stop;
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, progress_cb);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
@@ -118,6 +151,7 @@ int smtp_send(struct smtp_client *c, const char *rcpt, const char *data,
 	if (!rcpts)
 		fatal(70, "out of memory");
 	c->errbuf[0] = '\0';
+	c->stop_seen = 0;
 	curl_easy_setopt(c->curl, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(c->curl, CURLOPT_READDATA, &rd);
 	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);

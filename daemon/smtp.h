@@ -5,6 +5,7 @@
 #ifndef PEAKQ_SMTP_H
 #define PEAKQ_SMTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "xerr.h"
@@ -20,6 +21,9 @@ struct smtp_params {
 	const char *helo;	   /* EHLO name */
 	const char *envelope_from; /* "" for the null sender <> */
 	int timeout;		   /* seconds */
+	/* Set asynchronously when the daemon stops: a transaction under way
+	 * gets PQ_SMTP_STOP_GRACE seconds more, then is cut. May be NULL. */
+	volatile sig_atomic_t *stop;
 };
 
 struct smtp_client;

@@ -440,7 +440,7 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
     [S_OUTBOX_DUE] = "SELECT id, case_id, kind, rcpt, message_id, message,"
 		     " attempts, created_at FROM outbox WHERE state IN"
 		     " ('pending','temp_fail') AND next_at <= ?1"
-		     " ORDER BY next_at, id LIMIT ?2",
+		     " AND id % ?3 = ?4 ORDER BY next_at, id LIMIT ?2",
     [S_OUTBOX_MARK] = "UPDATE outbox SET state = ?2, attempts = ?3,"
 		      " next_at = ?4, last_error = ?5, sent_at = CASE"
 		      " WHEN ?2 = 'sent' THEN ?6 ELSE sent_at END"
@@ -882,6 +882,9 @@ int store_open(const char *path, unsigned flags, struct store **st_r,
 		goto out;
 	}
 	if (exec(st, "PRAGMA synchronous = FULL", err) < 0)
+		goto out;
+	if ((flags & STORE_SMALL) &&
+	    exec(st, "PRAGMA cache_size = -256", err) < 0)
 		goto out;
 	rc = sqlite3_create_function(st->db, "peakq_fts", 1,
 				     SQLITE_UTF8 | SQLITE_DETERMINISTIC |
@@ -1363,8 +1366,8 @@ void store_outbox_row_release(struct store_outbox_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int store_outbox_due(struct store *st, int64_t now, size_t max,
-		     struct store_outbox_row **rows_r, size_t *n_r,
+int store_outbox_due(struct store *st, int64_t now, size_t max, int nparts,
+		     int part, struct store_outbox_row **rows_r, size_t *n_r,
 		     struct xerr *err)
 {
 	sqlite3_stmt *s = stmt(st, S_OUTBOX_DUE, err);
@@ -1376,6 +1379,8 @@ int store_outbox_due(struct store *st, int64_t now, size_t max,
 		return -1;
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, (int64_t)max);
+	sqlite3_bind_int(s, 3, nparts > 0 ? nparts : 1);
+	sqlite3_bind_int(s, 4, nparts > 0 ? part : 0);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_outbox_row *r;
 		const void *blob;

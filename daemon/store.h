@@ -17,6 +17,8 @@ enum store_open_flags {
 	STORE_CREATE = 1 << 0,	 /* create the file and schema if missing */
 	STORE_READONLY = 1 << 1, /* CLI read commands */
 	STORE_GROUP = 1 << 2,	 /* with STORE_CREATE: mode 0660, not 0600 */
+	STORE_SMALL = 1 << 3,	 /* a handle for a few small updates: a small
+				    page cache (the outbox's extra senders) */
 };
 
 /* Open path. Returns 0 and an owned handle, or -1 (XERR_TEMP when the
@@ -215,9 +217,11 @@ struct store_outbox_row {
 };
 void store_outbox_row_release(struct store_outbox_row *r);
 /* Up to max rows due for sending at `now` (pending, or temp_fail whose
- * next_at passed), oldest first. Owned array (release each row, free()). */
-int store_outbox_due(struct store *st, int64_t now, size_t max,
-		     struct store_outbox_row **rows_r, size_t *n_r,
+ * next_at passed), oldest first, among those whose id % nparts == part
+ * (parallel senders share the work that way; 1, 0: all). Owned array
+ * (release each row, free()). */
+int store_outbox_due(struct store *st, int64_t now, size_t max, int nparts,
+		     int part, struct store_outbox_row **rows_r, size_t *n_r,
 		     struct xerr *err) WARN_UNUSED;
 /* Move row id to state, recording attempts, next_at, last_error and, for
  * OUTBOX_SENT, sent_at = at (and the case's acked_at for kind "ack"); adds

@@ -25,7 +25,7 @@ DB="$T/peakq.db"
 
 # N messages from N customers, made from the holiday samples, and spares.
 mkdir "$T/msgs"
-python3 - "$DATA/holiday" "$T/msgs" $((N + 1000)) <<'PY'
+python3 - "$DATA/holiday" "$T/msgs" $((N + 3000)) <<'PY'
 import os, re, sys
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 samples = [open(os.path.join(src, f), "rb").read()
@@ -61,9 +61,9 @@ while :; do
 	if [ $kills -ge $((KILLS / 3)) ] && [ $TOTAL -lt "$N" ]; then
 		append $TOTAL $((N - TOTAL))
 		TOTAL=$N
-	elif [ $TOTAL -ge "$N" ] && [ "$(left)" -eq 0 ] && [ $TOTAL -lt $((N + 1000)) ]; then
-		append $TOTAL 100
-		TOTAL=$((TOTAL + 100))
+	elif [ $TOTAL -ge "$N" ] && [ "$(left)" -lt 50 ] && [ $TOTAL -lt $((N + 3000)) ]; then
+		append $TOTAL 150
+		TOTAL=$((TOTAL + 150))
 	fi
 	"$PEAKQD" -c "$Y" -v --log=stderr >"$T/run.log" 2>&1 &
 	pid=$!
@@ -124,7 +124,7 @@ unc=$(q "SELECT count(*) FROM outbox WHERE kind = 'ack' AND state = 'uncertain'"
 diag "acknowledgements: $sent sent, $unc uncertain"
 is "$((sent + unc))" "$N" "every case's acknowledgement is sent or uncertain"
 "$PEAKQ" -c "$Y" outbox >"$T/outbox.txt" 2>&1
-is "$(grep -c 'uncertain' "$T/outbox.txt")" "$unc" "peakq outbox reports each uncertain one"
+is "$(grep -cE '^[0-9]+ +[0-9]+ +uncertain ' "$T/outbox.txt")" "$unc" "peakq outbox reports each uncertain one"
 
 # What the customer received: no acknowledgement twice.
 $IMAPC "$ENV" --as customer wait INBOX "$sent" 300 >/dev/null 2>&1

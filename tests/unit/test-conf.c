@@ -65,6 +65,9 @@ static const struct {
      "p}\nsmtp:\n  url: smtp://x.example\n  tls: none\n  from: a@b\n",
      "6:8: tls: none sends mail in clear text"},
     {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
+     "p}\nsmtp:\n  url: smtp://x\n  from: a@b\n  connections: 17\n",
+     "7:16: connections must be"},
+    {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
      "p}\n" BASE_SMTP "poll_interval: 0\n",
      "7:16: poll_interval must be a number"},
     {"accounts:\n  - name: a\n    imap: {host: h, user: u, password_file: "
@@ -149,6 +152,7 @@ int main(void)
 	is_str(c->smtp.from_name, "客服", "from display name");
 	is_str(c->smtp.reply_to_addr, "help@example.test", "reply_to");
 	is_str(c->smtp.envelope_from, "", "null envelope sender by default");
+	is_int(c->smtp.connections, 4, "4 SMTP connections by default");
 	is_str(c->subject_tag, "[Case #{{case_id}}]", "default subject tag");
 	conf_free(&c);
 

@@ -224,23 +224,39 @@ int main(void)
 	/* outbox: due -> sending -> (crash) -> uncertain, never due again */
 	struct store_outbox_row *rows;
 	size_t nr;
-	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 1 &&
-	       rows[0].len == 5 && strcmp(rows[0].rcpt, "ann@example.net") == 0,
+	ok(store_outbox_due(st, 2000, 10, 1, 0, &rows, &nr, &err) == 0 &&
+	       nr == 1 && rows[0].len == 5 &&
+	       strcmp(rows[0].rcpt, "ann@example.net") == 0,
 	   "pending row is due");
 	for (size_t i = 0; i < nr; i++)
 		store_outbox_row_release(&rows[i]);
 	free(rows);
+	/* Three senders: the row is in the part of its id, and only there. */
+	int parts_with = 0;
+	for (int part = 0; part < 3; part++) {
+		ok(store_outbox_due(st, 2000, 10, 3, part, &rows, &nr, &err) ==
+		       0,
+		   "due rows of part %d of 3", part);
+		if (nr == 1 && part == (int)(rows[0].id % 3))
+			parts_with++;
+		for (size_t i = 0; i < nr; i++)
+			store_outbox_row_release(&rows[i]);
+		free(rows);
+	}
+	is_int(parts_with, 1, "the row is due in its own part only");
 	ok(store_outbox_mark(st, id, OUTBOX_SENDING, 2000, 1, 0, NULL, &err) ==
 	       0,
 	   "marked sending");
-	ok(store_outbox_due(st, 2000, 10, &rows, &nr, &err) == 0 && nr == 0,
+	ok(store_outbox_due(st, 2000, 10, 1, 0, &rows, &nr, &err) == 0 &&
+	       nr == 0,
 	   "a row being sent is not due");
 	free(rows);
 	/* another handle, as after a restart */
 	ok(store_open(path, 0, &st2, &err) == 0, "second handle");
 	ok(store_outbox_recover(st2, 2100, &n, &err) == 0 && n == 1,
 	   "recovery marks one row uncertain");
-	ok(store_outbox_due(st2, 99999, 10, &rows, &nr, &err) == 0 && nr == 0,
+	ok(store_outbox_due(st2, 99999, 10, 1, 0, &rows, &nr, &err) == 0 &&
+	       nr == 0,
 	   "an uncertain row is never due");
 	free(rows);
 	store_close(&st2);
