@@ -6,8 +6,10 @@ For each store size (BENCH_STORE_SIZES, default "10000 500000" cases):
   1. peakqd creates an empty store; tests/season.py fills it with that many
      cases of a past season (their messages, events and acknowledgements)
      and the full-text index gets words for every message. The season's
-     unresolved cases are then resolved except the newest OPEN (2,000):
-     both stores hold the same queue in hand, only the history differs.
+     unresolved cases are then resolved except the newest OPEN (2,000), and
+     the failed acknowledgements expired except the newest FAILED (200):
+     both stores hold the same work in hand (what peakq list and peakq
+     outbox show in full), only the history differs.
   2. NEW (2,000) messages of bench mail (as bench-drain writes) go into the
      support INBOX, on the real Dovecot and Postfix on loopback; peakqd
      ingests them: every case committed and its server copy flagged, in
@@ -39,6 +41,7 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 SIZES = [int(x) for x in os.environ.get("BENCH_STORE_SIZES", "10000 500000").split()]
 NEW = int(os.environ.get("BENCH_STORE_NEW", "2000"))
 OPEN = 2000
+FAILED = 200
 WORDS = ("order parcel gift christmas tracking arrived refund return broken "
          "missing wrong size colour daughter son present delivery courier "
          "包裹 礼物 快递 退货 退款 破损 圣诞").split()
@@ -59,6 +62,12 @@ def fill(db_path, n, seed):
                " coalesce(first_reply_at, created_at) + 3600 WHERE status != 'resolved'"
                " AND id NOT IN (SELECT id FROM cases WHERE status != 'resolved'"
                " ORDER BY id DESC LIMIT ?)", (OPEN,))
+    # Likewise the acknowledgements that need a look (peakq outbox lists
+    # every one): the newest FAILED stay failed, older ones expired.
+    db.execute("UPDATE outbox SET state = 'expired' WHERE state IN ('pending',"
+               " 'temp_fail', 'failed', 'uncertain') AND id NOT IN (SELECT id"
+               " FROM outbox WHERE state IN ('pending', 'temp_fail', 'failed',"
+               " 'uncertain') ORDER BY id DESC LIMIT ?)", (FAILED,))
     db.commit()
     db.close()
 

@@ -58,6 +58,8 @@ class Servers:
         s = s[:s.index("smtp:")] + (
             "smtp:\n  url: smtp://127.0.0.1:%s/peakq.example\n  tls: none\n"
             "  from: \"Holiday Desk <support@example.test>\"\n" % smtp_port)
+        if os.environ.get("BENCH_SMTP_CONNECTIONS"):  # default: peakq's
+            s += "  connections: %s\n" % os.environ["BENCH_SMTP_CONNECTIONS"]
         open(y, "w").write(s)
         return y
 
