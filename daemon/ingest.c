@@ -434,6 +434,11 @@ struct batch {
 	size_t nitems;
 	uint32_t *done; /* UIDs stored in this batch (to flag) */
 	size_t ndone;
+	/* UIDs flagged on the server after their batch committed, recorded
+	 * as flagged in the next batch's transaction (one commit per batch;
+	 * after a crash in between they are only flagged again). */
+	uint32_t *flagged;
+	size_t nflagged;
 	uint32_t max_uid;
 	int stopped;
 };
@@ -860,6 +865,15 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		if (b.max_uid && store_mailbox_set_last_uid(ctx->store, mb.id,
 							    b.max_uid, err) < 0)
 			goto rollback_batch;
+		/* The previous batch's flags, and health: what is left, and
+		 * a sign of life while a long backlog drains. */
+		if (store_imap_done(ctx->store, mb.id, mb.uidvalidity,
+				    b.flagged, b.nflagged, err) < 0 ||
+		    store_mailbox_state(ctx->store, mb.id, "fetching",
+					(long long)(n - i - k), now_s(),
+					err) < 0 ||
+		    store_daemon_touch(ctx->store, now_s(), err) < 0)
+			goto rollback_batch;
 		if (store_commit(ctx->store, err) < 0) {
 			batch_settle(&b, 0);
 			xerr_prefix(err, "batch not stored (it will be "
@@ -867,15 +881,16 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 			goto out;
 		}
 		batch_settle(&b, 1);
-		if (mark_done(ctx, ic, a, &mb, b.done, b.ndone, err) < 0)
+		ctx->counts.flagged += b.nflagged;
+		b.nflagged = 0;
+		if (b.ndone && imap_mark(ic, b.done, b.ndone, after_of(a),
+					 a->after_arg, err) < 0)
 			goto out;
-		/* Health: what is left, and a sign of life while a long
-		 * backlog drains. */
-		if (store_mailbox_state(ctx->store, mb.id, "fetching",
-					(long long)(n - i - k), now_s(),
-					err) < 0 ||
-		    store_daemon_touch(ctx->store, now_s(), err) < 0)
-			goto out;
+		/* Flagged: recorded with the next batch, or below. */
+		b.flagged = xreallocarray(b.flagged, b.ndone ? b.ndone : 1,
+					  sizeof(*b.flagged));
+		memcpy(b.flagged, b.done, b.ndone * sizeof(*b.flagged));
+		b.nflagged = b.ndone;
 	}
 	ret = 0;
 	goto out;
@@ -888,6 +903,20 @@ rollback:
 	store_rollback(ctx->store);
 out : {
 	struct xerr e2;
+	/* The last batch's flags (after a failure too: they were set). */
+	if (b.nflagged) {
+		if (store_begin(ctx->store, &e2) < 0 ||
+		    store_imap_done(ctx->store, mb.id, mb.uidvalidity,
+				    b.flagged, b.nflagged, &e2) < 0 ||
+		    store_commit(ctx->store, &e2) < 0) {
+			store_rollback(ctx->store);
+			log_warn("store: cannot record %zu flagged message(s) "
+				 "(they will be flagged again): %s",
+				 b.nflagged, e2.msg);
+		} else {
+			ctx->counts.flagged += b.nflagged;
+		}
+	}
 	if (mb.id && store_mailbox_health(ctx->store, mb.id, now_s(),
 					  ret < 0 ? err->msg : NULL, &e2) < 0)
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
@@ -899,6 +928,7 @@ out : {
 	free(sizes);
 	free(pending);
 	free(b.done);
+	free(b.flagged);
 	return ret;
 }
 
