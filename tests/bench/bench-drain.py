@@ -39,6 +39,19 @@ from benchlib import SRC
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 N = int(os.environ.get("BENCH_DRAIN_N", "10000"))
 
+def proc_cpu(pid):
+    """CPU seconds (user + system) used so far by process pid."""
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    """(busy, total) jiffies of all CPUs since boot."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = f[3] + f[4]
+    return sum(f) - idle, sum(f)
+
+
 def main():
     srv = benchlib.Servers("pq-drain.")
     daemon = None
@@ -99,6 +112,7 @@ def main():
         db_path = os.path.join(T, "peakq.db")
         log = open(os.path.join(T, "daemon.log"), "w")
         t0 = time.monotonic()
+        cpu0 = machine_cpu()
         daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
                                   stdout=log, stderr=log)
         perf = None
@@ -113,6 +127,11 @@ def main():
         sent_curve = []
         while time.monotonic() - t0 < 1800:
             time.sleep(0.2)
+            if daemon.poll() is not None:
+                log.flush()
+                print("bench-drain: peakqd exited (%d): %s" % (
+                    daemon.returncode, open(os.path.join(T, "daemon.log")).read()[-800:]))
+                return 1
             try:
                 rss = int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % daemon.pid).read()).group(1))
                 peak = max(peak, rss)
@@ -134,6 +153,7 @@ def main():
             sent_curve.append((now, sent))
             if t_ingest is None and done >= N:
                 t_ingest = now
+                cpu_ingest = (proc_cpu(daemon.pid), machine_cpu())
                 if perf:
                     perf.send_signal(signal.SIGINT)
                     perf.wait(60)
@@ -166,6 +186,12 @@ def main():
               % (ing_rate / mb_rate, ack_rate / src_rate[1], ack_rate / src_rate[4]))
         print("ingestion finished at %.1f s with %d acknowledgements sent: it did not wait for SMTP"
               % (t_ingest, max(s for t, s in sent_curve if t <= t_ingest)))
+        pq_cpu, (busy, total) = cpu_ingest
+        busy -= cpu0[0]
+        total -= cpu0[1]
+        print("during ingestion: peakqd used %.1f s of CPU (%.0f%% of one core); the machine's %d cores "
+              "were %.0f%% busy (peakqd, Dovecot, Postfix)"
+              % (pq_cpu, 100 * pq_cpu / t_ingest, os.cpu_count(), 100 * busy / total if total else 0))
         print("peakqd resident memory: peak %.1f MB; at the %dth message %.1f MB, at the last %.1f MB "
               "(target < 32 MB, flat within 10%%)"
               % (peak / 1024, r1000 or 0, rss_at.get(r1000, 0) / 1024, rss_at[max(rss_at)] / 1024))
