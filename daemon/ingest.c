@@ -735,15 +735,12 @@ static enum imap_after after_of(const struct conf_account *a)
 	return IMAP_AFTER_KEYWORD;
 }
 
-/* Flag/move uids on the server, then record that in the store. */
-static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
-		     const struct conf_account *a, struct store_mailbox *mb,
-		     const uint32_t *uids, size_t n, struct xerr *err)
+/* Record in the store that uids were flagged/moved on the server, in a
+ * transaction of its own. */
+static int record_flagged(struct ingest_ctx *ctx,
+			  const struct store_mailbox *mb, const uint32_t *uids,
+			  size_t n, struct xerr *err)
 {
-	if (n == 0)
-		return 0;
-	if (imap_mark(ic, uids, n, after_of(a), a->after_arg, err) < 0)
-		return -1;
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
 	if (store_imap_done(ctx->store, mb->id, mb->uidvalidity, uids, n, err) <
@@ -755,6 +752,18 @@ static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
 		return -1;
 	ctx->counts.flagged += n;
 	return 0;
+}
+
+/* Flag/move uids on the server, then record that in the store. */
+static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
+		     const struct conf_account *a, struct store_mailbox *mb,
+		     const uint32_t *uids, size_t n, struct xerr *err)
+{
+	if (n == 0)
+		return 0;
+	if (imap_mark(ic, uids, n, after_of(a), a->after_arg, err) < 0)
+		return -1;
+	return record_flagged(ctx, mb, uids, n, err);
 }
 
 int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
@@ -886,11 +895,14 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		if (b.ndone && imap_mark(ic, b.done, b.ndone, after_of(a),
 					 a->after_arg, err) < 0)
 			goto out;
-		/* Flagged: recorded with the next batch, or below. */
-		b.flagged = xreallocarray(b.flagged, b.ndone ? b.ndone : 1,
-					  sizeof(*b.flagged));
-		memcpy(b.flagged, b.done, b.ndone * sizeof(*b.flagged));
-		b.nflagged = b.ndone;
+		/* Flagged: recorded with the next batch, or below (the
+		 * buffers swap; the next batch empties done). */
+		{
+			uint32_t *t = b.flagged;
+			b.flagged = b.done;
+			b.done = t;
+			b.nflagged = b.ndone;
+		}
 	}
 	ret = 0;
 	goto out;
@@ -904,19 +916,11 @@ rollback:
 out : {
 	struct xerr e2;
 	/* The last batch's flags (after a failure too: they were set). */
-	if (b.nflagged) {
-		if (store_begin(ctx->store, &e2) < 0 ||
-		    store_imap_done(ctx->store, mb.id, mb.uidvalidity,
-				    b.flagged, b.nflagged, &e2) < 0 ||
-		    store_commit(ctx->store, &e2) < 0) {
-			store_rollback(ctx->store);
-			log_warn("store: cannot record %zu flagged message(s) "
-				 "(they will be flagged again): %s",
-				 b.nflagged, e2.msg);
-		} else {
-			ctx->counts.flagged += b.nflagged;
-		}
-	}
+	if (b.nflagged &&
+	    record_flagged(ctx, &mb, b.flagged, b.nflagged, &e2) < 0)
+		log_warn("store: cannot record %zu flagged message(s) (they "
+			 "will be flagged again): %s",
+			 b.nflagged, e2.msg);
 	if (mb.id && store_mailbox_health(ctx->store, mb.id, now_s(),
 					  ret < 0 ? err->msg : NULL, &e2) < 0)
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
