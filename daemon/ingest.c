@@ -863,6 +863,8 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 			goto out;
 		b.saved = ctx->counts;
 		b.open = 1;
+		log_debug("ingest: storing account=%s mailbox=%s messages=%zu",
+			  a->name, name, b.nitems);
 		for (size_t j = 0; j < b.nitems; j++)
 			if (store_one(&b, &b.items[j], err) < 0)
 				goto rollback_batch;

@@ -78,9 +78,11 @@ while :; do
 	# The mailbox thread's last step, and the main thread's.
 	ing=$(grep -E 'imap: fetch |ingest: |imap: account=' "$T/run.log" | tail -n 1)
 	out=$(grep 'outbox: ' "$T/run.log" | tail -n 1)
+	# ("ingest: storing" opens the batch's transaction; the cases'
+	# "created" lines are logged once it has committed.)
 	case $ing in
 	*"imap: fetch "*) mid_fetch=$((mid_fetch + 1)) ;;
-	*"ingest: case "*" created "*) mid_tx=$((mid_tx + 1)) ;;
+	*"ingest: storing "*) mid_tx=$((mid_tx + 1)) ;;
 	*) other=$((other + 1)) ;;
 	esac
 	case $out in *"outbox: sending row"*) mid_smtp=$((mid_smtp + 1)) ;; esac
