@@ -53,6 +53,20 @@ for cp in (0x201C, 0x201D, 0x201E, 0x201F):
 for cp in list(range(0x2010, 0x2016)) + [0x2212]:
     EXTRA[cp] = 0x2D
 
+# Variant forms that Hong Kong and Taiwan writers use in place of the
+# standard traditional character, which Unihan gives no simplified form
+# (週 is only a semantic variant of 周) or a rare one (噁 -> U+2BAC7,
+# 託 -> 讬, where mainland text writes 恶 and 托). Each maps to the form
+# mainland text uses; the fold then carries on from there. Applied before
+# kSimplifiedVariant, so these win.
+VARIANTS = {
+    "週": "周", "裏": "里", "説": "说", "籤": "签", "溼": "湿", "汙": "污",
+    "噁": "恶", "燬": "毁", "淨": "净", "凈": "净", "衞": "卫", "爲": "为",
+    "綫": "线", "峯": "峰", "羣": "群", "鷄": "鸡", "牀": "床", "喫": "吃",
+    "麪": "面", "祕": "秘", "菸": "烟", "託": "托", "箇": "个",
+}
+VARIANTS = {ord(k): ord(v) for k, v in VARIANTS.items()}
+
 
 def path(name):
     return os.path.join(UCD, name)
@@ -166,13 +180,15 @@ def main():
 
     def fold_step(cp):
         # Width first (U+FF21 -> 'A'), then case ('A' -> 'a'), then
-        # traditional -> simplified, then the project's additions.
-        for table in (width, fold, t2s, EXTRA):
+        # variant forms, traditional -> simplified, then the project's
+        # additions.
+        for table in (width, fold, VARIANTS, t2s, EXTRA):
             if cp in table:
                 return table[cp]
         return cp
 
-    sources = sorted(set(width) | set(fold) | set(t2s) | set(EXTRA))
+    sources = sorted(set(width) | set(fold) | set(VARIANTS) | set(t2s) |
+                     set(EXTRA))
     final = {}
     for cp in sources:
         seen = [cp]
@@ -261,8 +277,9 @@ def main():
       VERSION)
     w(" * CaseFolding.txt (statuses C and S), UnicodeData.txt (<wide> and")
     w(" * <narrow> decompositions, general categories), Scripts.txt and")
-    w(" * Unihan_Variants.txt (kSimplifiedVariant, first other form). Do not")
-    w(" * edit; rerun the script. Data (c) 1991-2022 Unicode, Inc., used")
+    w(" * Unihan_Variants.txt (kSimplifiedVariant, first other form), with")
+    w(" * the script's VARIANTS list first. Do not edit; rerun the script.")
+    w(" * Data (c) 1991-2022 Unicode, Inc., used")
     w(" * under the Unicode, Inc. License Agreement - Data Files and Software")
     w(" * (https://www.unicode.org/license.txt, see also")
     w(" * /usr/share/doc/unicode-data/copyright). */")
@@ -272,10 +289,11 @@ def main():
     w("/* clang-format off */")
     w("#include <stdint.h>")
     w("")
-    w("/* Mappings: %d case folding (C+S), %d width, %d traditional to" %
-      (len(fold), len(width), len(t2s)))
-    w(" * simplified, %d project additions; %d code points change in all." %
+    w("/* Mappings: %d case folding (C+S), %d width, %d variant forms, %d" %
+      (len(fold), len(width), len(VARIANTS), len(t2s)))
+    w(" * traditional to simplified, %d project additions; %d code points" %
       (len(EXTRA), len(final)))
+    w(" * change in all.")
     w(" * A mapped character's UTF-8 grows by at most this factor: */")
     w("#define MATCH_TABLES_MAX_GROWTH %.1f" % growth)
     w("#define MATCH_TABLES_NFOLD %d" % len(final))
