@@ -67,6 +67,12 @@ static void curl_init(void)
 	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
+int smtp_global_init(void)
+{
+	pthread_once(&curl_once, curl_init);
+	return curl_ok ? 0 : -1;
+}
+
 int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 	     struct xerr *err)
 {
@@ -74,8 +80,7 @@ int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 	const char *host = p->host;
 	int v6 = strchr(host, ':') != NULL;
 
-	pthread_once(&curl_once, curl_init);
-	if (!curl_ok)
+	if (smtp_global_init() < 0)
 		return xerr_set(err, XERR_BUG, "smtp: curl init failed");
 	c = xcalloc(1, sizeof(*c));
 	c->curl = curl_easy_init();

@@ -28,6 +28,12 @@ struct smtp_params {
 
 struct smtp_client;
 
+/* libcurl's global initialisation (once; also done by smtp_new). Call it
+ * before starting threads, as libcurl asks: it loads the TLS libraries,
+ * which would otherwise happen in whichever sender thread comes first.
+ * 0, or -1 if libcurl cannot start. */
+int smtp_global_init(void);
+
 int smtp_new(const struct smtp_params *p, struct smtp_client **c_r,
 	     struct xerr *err) WARN_UNUSED;
 void smtp_free(struct smtp_client **c);
