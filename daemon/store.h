@@ -17,8 +17,10 @@ enum store_open_flags {
 	STORE_CREATE = 1 << 0,	 /* create the file and schema if missing */
 	STORE_READONLY = 1 << 1, /* CLI read commands */
 	STORE_GROUP = 1 << 2,	 /* with STORE_CREATE: mode 0660, not 0600 */
-	STORE_SMALL = 1 << 3,	 /* a handle for a few small updates: a small
-				    page cache (the outbox's extra senders) */
+	STORE_SMALL = 1 << 3,	 /* a 256 KiB page cache, not SQLite's 2 MB:
+				    the daemon's handles, so that its memory
+				    stays flat as the store grows (the OS
+				    page cache holds the file anyway) */
 };
 
 /* Open path. Returns 0 and an owned handle, or -1 (XERR_TEMP when the

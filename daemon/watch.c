@@ -213,7 +213,11 @@ static void *watch_main(void *arg)
 		}
 		idle = a->idle;
 		refresh = a->idle_refresh;
-		if (!st && store_open(w->all->store_path, 0, &st, &err) < 0)
+		/* A small page cache, like every handle of the daemon
+		 * (store.h): each default 2 MB cache filled up over the
+		 * first thousands of messages. */
+		if (!st &&
+		    store_open(w->all->store_path, STORE_SMALL, &st, &err) < 0)
 			goto failed;
 		if (!c) {
 			set_state(w, st, "connecting", NULL);
