@@ -18,6 +18,7 @@ Commands:
   dump MAILBOX OUTDIR        every message as OUTDIR/<uid>.eml
   flags MAILBOX              "UID FLAG FLAG..." per message
   addflag MAILBOX UID FLAG   STORE +FLAGS, then check the flag stuck
+  clearflag MAILBOX FLAG     UID STORE 1:* -FLAGS.SILENT (FLAG)
   list                       mailbox names, one per line
   capability                 capabilities (after login), one per line
   wait MAILBOX N TIMEOUT     poll every 0.1 s until >= N messages
@@ -288,6 +289,14 @@ def cmd_addflag(c, args):
     raise Fail("no message with UID %s in %s" % (uid, mailbox))
 
 
+def cmd_clearflag(c, args):
+    need(args, 2, "clearflag MAILBOX FLAG")
+    mailbox, flag = args
+    if c.select(mailbox, readonly=False):
+        check(*c.imap.uid("STORE", "1:*", "-FLAGS.SILENT", "(%s)" % flag),
+              what="UID STORE")
+
+
 def cmd_list(c, args):
     need(args, 0, "list")
     typ, data = c.imap.list()
@@ -434,6 +443,7 @@ COMMANDS = {
     "dump": cmd_dump,
     "flags": cmd_flags,
     "addflag": cmd_addflag,
+    "clearflag": cmd_clearflag,
     "list": cmd_list,
     "capability": cmd_capability,
     "wait": cmd_wait,

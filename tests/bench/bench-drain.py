@@ -7,8 +7,13 @@ N (BENCH_DRAIN_N, default 10,000) realistic messages in the support INBOX:
 a small attachment, each from its own customer. Then, on the same servers:
 
   baseline (a): mbsync (isync) fetches the whole INBOX into a Maildir;
-  peakqd:       ingests it: every case committed and its server copy
-                flagged (msg/s), sampling its resident memory;
+  peakqd alone: ingests it with the MTA unreachable (the acks wait in the
+                outbox): the ingestion's own speed, with no Postfix or
+                LMTP delivery sharing the cores; then the copies are
+                unflagged and the store removed;
+  peakqd:       ingests it for real: every case committed and its server
+                copy flagged (msg/s) while the acks go out, sampling its
+                resident memory;
   baseline (b): Postfix's smtp-source sends N messages of the acks' size
                 over one reused connection (-d -s 1) to the same Postfix,
                 then again over as many connections as peakqd uses
@@ -16,7 +21,7 @@ a small attachment, each from its own customer. Then, on the same servers:
   peakqd:       its acknowledgements accepted by Postfix per second (from
                 the outbox, while the queue drains, 4 reused connections).
 
-BENCH_PERF=1 records a perf profile of peakqd while it ingests (with
+BENCH_PERF=1 records a perf profile of peakqd while it ingests alone (with
 PQ_KEEP=1 to keep it).
 
 Targets: ingestion >= 0.8x mbsync; acknowledgements >= 0.8x smtp-source;
@@ -28,6 +33,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -52,9 +58,104 @@ def machine_cpu():
     return sum(f) - idle, sum(f)
 
 
+def run_peakqd(srv, y, until_acks, perf=False):
+    """Starts peakqd with config y and samples it every 0.2 s until all N
+    server copies are flagged (and, with until_acks, all N acks sent).
+    Returns (t_ingest, (peakqd CPU s, machine CPU) at t_ingest, machine CPU
+    at start, {stored: RSS KB}, peak RSS KB, [(t, sent)], t_first_ack),
+    or None if peakqd exited."""
+    T = srv.T
+    db_path = os.path.join(T, "peakq.db")
+    log = open(os.path.join(T, "daemon.log"), "w")
+    t0 = time.monotonic()
+    cpu0 = machine_cpu()
+    daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
+                              stdout=log, stderr=log)
+    try:
+        prof = None
+        if perf:  # profile the ingestion phase
+            prof = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(daemon.pid),
+                                     "-o", os.path.join(T, "perf.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        db = None
+        rss_at = {}  # messages stored -> RSS KB
+        parts_at = {}  # messages stored -> (anonymous, file, shared memory) KB
+        peak = 0
+        t_ingest = t_first_ack = cpu_ingest = None
+        sent_curve = []
+        flagged_curve = []
+        while time.monotonic() - t0 < 1800:
+            time.sleep(0.2)
+            if daemon.poll() is not None:
+                log.flush()
+                print("bench-drain: peakqd exited (%d): %s" % (
+                    daemon.returncode, open(os.path.join(T, "daemon.log")).read()[-800:]))
+                return None
+            try:
+                status = open("/proc/%d/status" % daemon.pid).read()
+                rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+                parts = tuple(int(re.search(r"%s:\s+(\d+)" % k, status).group(1))
+                              for k in ("RssAnon", "RssFile", "RssShmem"))
+                peak = max(peak, rss)
+            except (OSError, AttributeError):
+                pass
+            if db is None:
+                if not os.path.exists(db_path):
+                    continue
+                db = sqlite3.connect(db_path, timeout=10)
+            try:
+                stored, done = db.execute("SELECT count(*), coalesce(sum(imap_done), 0) FROM message").fetchone()
+                sent = db.execute("SELECT count(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
+            except sqlite3.Error:
+                continue
+            now = time.monotonic() - t0
+            rss_at[stored] = rss
+            parts_at[stored] = parts
+            flagged_curve.append((now, done))
+            if sent and t_first_ack is None:
+                t_first_ack = now
+            sent_curve.append((now, sent))
+            if t_ingest is None and done >= N:
+                t_ingest = now
+                cpu_ingest = (proc_cpu(daemon.pid), machine_cpu())
+                if prof:
+                    prof.send_signal(signal.SIGINT)
+                    prof.wait(60)
+                    print("profile of the ingestion: perf report -i %s/perf.data" % T)
+                if not until_acks:
+                    break
+            if sent >= N:
+                break
+        if db:
+            db.close()
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(60)
+        daemon = None
+        if t_ingest is None:
+            print("bench-drain: peakqd did not finish in 30 minutes")
+            return None
+        # Ingestion speed by tenths of the backlog: flat unless something
+        # grows with the store or the mailbox.
+        marks = []
+        for k in range(1, 11):
+            t = next(t for t, d in flagged_curve if d >= N * k // 10)
+            marks.append(t)
+        print("  ingestion msg/s by tenth of the backlog: " + " ".join(
+            "%.0f" % ((N // 10) / (b - a)) if b > a else "-"
+            for a, b in zip([marks[0] - marks[0]] + marks[:-1], marks)), flush=True)
+        r1000 = min((k for k in rss_at if k >= min(1000, N)), default=None)
+        if r1000 is not None:
+            print("  resident KB (anonymous / file / shared memory): at the %dth message %s, at the last %s"
+                  % (r1000, " / ".join(map(str, parts_at[r1000])),
+                     " / ".join(map(str, parts_at[max(parts_at)]))), flush=True)
+        return t_ingest, cpu_ingest, cpu0, rss_at, peak, sent_curve, t_first_ack
+    finally:
+        if daemon:
+            daemon.kill()
+
+
 def main():
     srv = benchlib.Servers("pq-drain.")
-    daemon = None
     try:
         rc = srv.start("bench-drain")
         if rc:
@@ -107,76 +208,44 @@ def main():
                     break
                 time.sleep(1)
 
-        # peakqd.
+        # peakqd alone: the same ingestion with the MTA unreachable (its
+        # acknowledgements wait in the outbox), so that Postfix and
+        # Dovecot's LMTP delivering them do not share the two cores.
+        # Then the server copies are unflagged and the store removed for
+        # the full run.
+        dead = socket.socket()
+        dead.bind(("127.0.0.1", 0))
+        y = srv.config(str(dead.getsockname()[1]))  # bound, never listening
+        alone = run_peakqd(srv, y, until_acks=False, perf=os.environ.get("BENCH_PERF"))
+        dead.close()
+        if alone is None:
+            return 1
+        subprocess.run(imapc + ["clearflag", "INBOX", "$PeakqQueued"], check=True)
+        for f in os.listdir(T):
+            if f.startswith("peakq.db"):
+                os.unlink(os.path.join(T, f))
+        os.rename(os.path.join(T, "daemon.log"), os.path.join(T, "daemon-alone.log"))
+
+        # peakqd: ingestion and acknowledgements together.
         y = srv.config(env["PQ_SMTP_PORT"])
-        db_path = os.path.join(T, "peakq.db")
-        log = open(os.path.join(T, "daemon.log"), "w")
-        t0 = time.monotonic()
-        cpu0 = machine_cpu()
-        daemon = subprocess.Popen([os.path.join(BUILD, "peakqd"), "-c", y, "--log=stderr"],
-                                  stdout=log, stderr=log)
-        perf = None
-        if os.environ.get("BENCH_PERF"):  # profile the ingestion phase
-            perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", str(daemon.pid),
-                                     "-o", os.path.join(T, "perf.data")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        db = None
-        rss_at = {}  # messages stored -> RSS KB
-        peak = 0
-        t_ingest = t_first_ack = None
-        sent_curve = []
-        while time.monotonic() - t0 < 1800:
-            time.sleep(0.2)
-            if daemon.poll() is not None:
-                log.flush()
-                print("bench-drain: peakqd exited (%d): %s" % (
-                    daemon.returncode, open(os.path.join(T, "daemon.log")).read()[-800:]))
-                return 1
-            try:
-                rss = int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % daemon.pid).read()).group(1))
-                peak = max(peak, rss)
-            except (OSError, AttributeError):
-                pass
-            if db is None:
-                if not os.path.exists(db_path):
-                    continue
-                db = sqlite3.connect(db_path, timeout=10)
-            try:
-                stored, done = db.execute("SELECT count(*), coalesce(sum(imap_done), 0) FROM message").fetchone()
-                sent = db.execute("SELECT count(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
-            except sqlite3.Error:
-                continue
-            now = time.monotonic() - t0
-            rss_at[stored] = rss
-            if sent and t_first_ack is None:
-                t_first_ack = now
-            sent_curve.append((now, sent))
-            if t_ingest is None and done >= N:
-                t_ingest = now
-                cpu_ingest = (proc_cpu(daemon.pid), machine_cpu())
-                if perf:
-                    perf.send_signal(signal.SIGINT)
-                    perf.wait(60)
-                    print("profile of the ingestion: perf report -i %s/perf.data" % T)
-            if sent >= N:
-                break
+        full = run_peakqd(srv, y, until_acks=True)
+        if full is None:
+            return 1
+        t_ingest, cpu_ingest, cpu0, rss_at, peak, sent_curve, t_first_ack = full
         t_acks = sent_curve[-1][0] - t_first_ack if t_first_ack else None
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(60)
-        daemon = None
 
         ing_rate = N / t_ingest
         mb_rate = N / t_mbsync
         ack_rate = sent_curve[-1][1] / t_acks
         src_rate = {k: N / v for k, v in t_source.items()}
         # RSS from the 1,000th message to the end.
-        after = [v for k, v in rss_at.items() if k >= 1000]
         r1000 = min((k for k in rss_at if k >= 1000), default=None)
         print()
         print("command: tests/bench/bench-drain.py %s   (N=%d)" % (BUILD, N))
         print("%-52s %10s %10s" % ("", "msg/s", "seconds"))
         print("%-52s %10.0f %10.1f" % ("baseline (a): mbsync fetches the INBOX", mb_rate, t_mbsync))
         print("%-52s %10.0f %10.1f" % ("peakqd: cases committed and server copies flagged", ing_rate, t_ingest))
+        print("%-52s %10.0f %10.1f" % ("  the same with the MTA unreachable (acks wait)", N / alone[0], alone[0]))
         for k in (1, 4):
             print("%-52s %10.0f %10.1f" % ("baseline (b): smtp-source -d -s %d to Postfix" % k,
                                            src_rate[k], t_source[k]))
@@ -184,6 +253,13 @@ def main():
         print("ingestion: %.2fx mbsync (target >= 0.8); acknowledgements: %.2fx smtp-source -s 1, "
               "%.2fx smtp-source -s 4 (target >= 0.8)"
               % (ing_rate / mb_rate, ack_rate / src_rate[1], ack_rate / src_rate[4]))
+        a_cpu, (a_busy, a_total) = alone[1]
+        a_busy -= alone[2][0]
+        a_total -= alone[2][1]
+        print("ingestion with the MTA unreachable: %.2fx mbsync; peakqd used %.1f s of CPU (%.0f%% of one "
+              "core), the machine was %.0f%% busy"
+              % (N / alone[0] / mb_rate, a_cpu, 100 * a_cpu / alone[0],
+                 100 * a_busy / a_total if a_total else 0))
         print("ingestion finished at %.1f s with %d acknowledgements sent: it did not wait for SMTP"
               % (t_ingest, max(s for t, s in sent_curve if t <= t_ingest)))
         pq_cpu, (busy, total) = cpu_ingest
@@ -197,8 +273,6 @@ def main():
               % (peak / 1024, r1000 or 0, rss_at.get(r1000, 0) / 1024, rss_at[max(rss_at)] / 1024))
         return 0
     finally:
-        if daemon:
-            daemon.kill()
         srv.close()
 
 
