@@ -7,6 +7,8 @@
 #include <stdarg.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +423,25 @@ struct note {
 	char *text;
 };
 
+/* Messages fetched in one UID FETCH. The decider reads items[] under
+ * qlock only: queue items[qhead..nitems) waits for it; it ends when
+ * qclosed and the queue is empty. */
+struct lot {
+	struct fetched **items;
+	size_t nitems;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	size_t qhead;
+	int qclosed;
+	int decider; /* its thread runs */
+	pthread_t thread;
+	const struct ingest_ctx *ctx;
+	const struct conf_account *acct;
+	int stopped;	   /* the daemon stopped during its fetch */
+	uint32_t last_uid; /* the last UID asked for */
+	size_t end;	   /* index in the mailbox's new UIDs after it */
+};
+
 struct batch {
 	struct ingest_ctx *ctx;
 	struct note *notes;
@@ -430,9 +451,13 @@ struct batch {
 	const struct conf_account *acct;
 	const char *mailbox;
 	struct store_mailbox *mb;
-	struct fetched *items;
-	size_t nitems;
-	uint32_t *done; /* UIDs stored in this batch (to flag) */
+	/* Two lots of fetched messages: while one is stored (its
+	 * transaction, its fsync, its flags on the server), the next has
+	 * been fetched and a decider thread parses and classifies it. */
+	struct lot lots[2];
+	struct lot *cur;  /* decided; stored next */
+	struct lot *fill; /* being fetched (collect appends here) */
+	uint32_t *done;	  /* UIDs stored in this batch (to flag) */
 	size_t ndone;
 	/* UIDs flagged on the server after their batch committed, recorded
 	 * as flagged in the next batch's transaction (one commit per batch;
@@ -440,7 +465,6 @@ struct batch {
 	uint32_t *flagged;
 	size_t nflagged;
 	uint32_t max_uid;
-	int stopped;
 };
 
 static void batch_note(struct batch *b, enum log_level level, const char *fmt,
@@ -472,15 +496,72 @@ static void batch_settle(struct batch *b, int committed)
 	b->open = 0;
 }
 
-static void batch_clear(struct batch *b)
+static void lot_clear(struct lot *l)
 {
-	for (size_t i = 0; i < b->nitems; i++) {
-		free(b->items[i].data);
-		ingest_decision_release(&b->items[i].d);
+	for (size_t i = 0; i < l->nitems; i++) {
+		free(l->items[i]->data);
+		ingest_decision_release(&l->items[i]->d);
+		free(l->items[i]);
 	}
-	free(b->items);
-	b->items = NULL;
-	b->nitems = 0;
+	free(l->items);
+	l->items = NULL;
+	l->nitems = 0;
+	l->qhead = 0;
+	l->stopped = 0;
+}
+
+static void decide(const struct lot *l, struct fetched *f)
+{
+	ingest_decide(l->ctx->conf, l->ctx->rules, l->acct->default_lang, 0,
+		      f->data, f->im.len, &f->d);
+}
+
+static void *decider_main(void *vl)
+{
+	struct lot *l = vl;
+
+	pthread_mutex_lock(&l->qlock);
+	for (;;) {
+		while (l->qhead == l->nitems && !l->qclosed)
+			pthread_cond_wait(&l->qcond, &l->qlock);
+		if (l->qhead == l->nitems)
+			break;
+		struct fetched *f = l->items[l->qhead++];
+		pthread_mutex_unlock(&l->qlock);
+		decide(l, f);
+		pthread_mutex_lock(&l->qlock);
+	}
+	pthread_mutex_unlock(&l->qlock);
+	return NULL;
+}
+
+/* Start the lot's decider (if no thread can be had, collect decides in
+ * line). */
+static void decider_start(struct lot *l)
+{
+	sigset_t all, old;
+
+	l->qhead = 0;
+	l->qclosed = 0;
+	/* With every signal blocked: SIGTERM must reach the thread reading
+	 * from the server, to interrupt a stalled read. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	l->decider = pthread_create(&l->thread, NULL, decider_main, l) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Wait until every message of the lot is decided. */
+static void decider_finish(struct lot *l)
+{
+	if (!l->decider)
+		return;
+	pthread_mutex_lock(&l->qlock);
+	l->qclosed = 1;
+	pthread_cond_signal(&l->qcond);
+	pthread_mutex_unlock(&l->qlock);
+	pthread_join(l->thread, NULL);
+	l->decider = 0;
 }
 
 /* A rule escalated case_id: record why and tell the supervisors
@@ -513,26 +594,31 @@ static int collect(const struct imap_msg *im, void *vb, struct xerr *err)
 {
 	struct batch *b = vb;
 	struct ingest_ctx *ctx = b->ctx;
+	struct lot *l = b->fill;
 	struct fetched *f;
 	char *copy;
 
 	(void)err;
-	if (b->stopped)
+	if (l->stopped)
 		return 0;
 	if (ctx->stop && *ctx->stop) {
-		b->stopped = 1; /* leave the rest for the next run */
+		l->stopped = 1; /* leave the rest for the next run */
 		return 0;
 	}
-	b->items = xreallocarray(b->items, b->nitems + 1, sizeof(*b->items));
-	f = &b->items[b->nitems++];
+	f = xcalloc(1, sizeof(*f));
 	copy = xmalloc(im->len + 1);
 	memcpy(copy, im->data, im->len);
 	copy[im->len] = '\0';
 	f->im = *im;
 	f->im.data = copy;
 	f->data = copy;
-	ingest_decide(ctx->conf, ctx->rules, b->acct->default_lang, 0, copy,
-		      im->len, &f->d);
+	pthread_mutex_lock(&l->qlock);
+	l->items = xreallocarray(l->items, l->nitems + 1, sizeof(*l->items));
+	l->items[l->nitems++] = f;
+	pthread_cond_signal(&l->qcond);
+	pthread_mutex_unlock(&l->qlock);
+	if (!l->decider)
+		decide(l, f);
 	return 0;
 }
 
@@ -766,6 +852,70 @@ static int mark_done(struct ingest_ctx *ctx, struct imap_conn *ic,
 	return record_flagged(ctx, mb, uids, n, err);
 }
 
+/* Store the decided lot b->cur in one transaction, then flag its
+ * messages on the server. -1 with err set if it could not be stored (it
+ * is fetched again next time) or flagged. */
+static int store_lot(struct batch *b, struct imap_conn *ic, size_t n,
+		     struct xerr *err)
+{
+	struct ingest_ctx *ctx = b->ctx;
+	const struct conf_account *a = b->acct;
+	struct store_mailbox *mb = b->mb;
+	struct lot *l = b->cur;
+
+	b->ndone = 0;
+	b->max_uid = 0;
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	b->saved = ctx->counts;
+	b->open = 1;
+	log_debug("ingest: storing account=%s mailbox=%s messages=%zu", a->name,
+		  b->mailbox, l->nitems);
+	for (size_t j = 0; j < l->nitems; j++)
+		if (store_one(b, l->items[j], err) < 0)
+			goto rollback;
+	/* UIDs asked for but not returned were expunged meanwhile: move
+	 * past them unless we stopped early. */
+	if (!l->stopped && l->last_uid > b->max_uid)
+		b->max_uid = l->last_uid;
+	if (b->max_uid &&
+	    store_mailbox_set_last_uid(ctx->store, mb->id, b->max_uid, err) < 0)
+		goto rollback;
+	/* The previous lot's flags, and health: what is left, and a sign
+	 * of life while a long backlog drains. */
+	if (store_imap_done(ctx->store, mb->id, mb->uidvalidity, b->flagged,
+			    b->nflagged, err) < 0 ||
+	    store_mailbox_state(ctx->store, mb->id, "fetching",
+				(long long)(n - l->end), now_s(), err) < 0 ||
+	    store_daemon_touch(ctx->store, now_s(), err) < 0)
+		goto rollback;
+	if (store_commit(ctx->store, err) < 0) {
+		batch_settle(b, 0);
+		xerr_prefix(err, "batch not stored (it will be fetched again)");
+		return -1;
+	}
+	batch_settle(b, 1);
+	lot_clear(l);
+	l->end = 0;
+	ctx->counts.flagged += b->nflagged;
+	b->nflagged = 0;
+	if (b->ndone && imap_mark(ic, b->done, b->ndone, after_of(a),
+				  a->after_arg, err) < 0)
+		return -1;
+	/* Flagged: recorded with the next lot, or at the end (the buffers
+	 * swap; the next lot empties done). */
+	uint32_t *t = b->flagged;
+	b->flagged = b->done;
+	b->done = t;
+	b->nflagged = b->ndone;
+	return 0;
+rollback:
+	store_rollback(ctx->store);
+	batch_settle(b, 0);
+	xerr_prefix(err, "batch not stored (it will be fetched again)");
+	return -1;
+}
+
 int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 		   const struct conf_account *a, const char *name,
 		   struct xerr *err)
@@ -775,7 +925,17 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	uint32_t *uids = NULL, *pending = NULL, *sizes = NULL;
 	size_t n = 0, npending = 0;
 	struct batch b = {.ctx = ctx, .acct = a, .mailbox = name, .mb = &mb};
-	int ret = -1;
+	int ret = -1, r;
+
+	for (int j = 0; j < 2; j++) {
+		struct lot *l = &b.lots[j];
+		pthread_mutex_init(&l->qlock, NULL);
+		pthread_cond_init(&l->qcond, NULL);
+		l->ctx = ctx;
+		l->acct = a;
+	}
+	b.cur = &b.lots[0];
+	b.fill = &b.lots[1];
 
 	if (imap_select(ic, name, &box, err) < 0) {
 		xerr_prefix(err, "mailbox '%s'", name);
@@ -834,84 +994,56 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	sizes = xcalloc(n ? n : 1, sizeof(*sizes));
 	if (imap_sizes(ic, uids, n, sizes, err) < 0)
 		goto out;
-	for (size_t i = 0, k; i < n && !b.stopped; i += k) {
-		size_t bytes = 0;
-		if (ctx->stop && *ctx->stop)
+	/* Fetch lot k+1 (its decider parses and classifies it) before
+	 * storing lot k: the decider works while this thread writes to the
+	 * store, waits for the fsync and flags lot k on the server. */
+	for (size_t i = 0;;) {
+		struct lot *l = b.fill;
+		int more =
+		    i < n && !b.cur->stopped && !(ctx->stop && *ctx->stop);
+		if (more) {
+			size_t bytes = 0, k;
+			/* A lot: up to PQ_FETCH_BATCH messages and
+			 * PQ_FETCH_BATCH_BYTES, but always at least one. */
+			for (k = 0; i + k < n && k < PQ_FETCH_BATCH; k++) {
+				size_t sz = sizes[i + k];
+				if (sz > (size_t)ctx->conf->max_message_size)
+					sz =
+					    (size_t)ctx->conf->max_message_size;
+				if (k && bytes + sz > PQ_FETCH_BATCH_BYTES)
+					break;
+				bytes += sz;
+			}
+			log_debug("imap: fetch account=%s mailbox=%s uids=%zu "
+				  "bytes=%zu",
+				  a->name, name, k, bytes);
+			lot_clear(l);
+			l->last_uid = uids[i + k - 1];
+			l->end = i + k;
+			decider_start(l);
+			r = imap_fetch(ic, uids + i, k,
+				       (size_t)ctx->conf->max_message_size,
+				       collect, &b, err);
+			if (r < 0) {
+				/* Nothing of this lot or the one before is
+				 * stored or flagged: both are fetched again
+				 * next time. */
+				decider_finish(l);
+				goto out;
+			}
+			i += k;
+		}
+		if (b.cur->end && store_lot(&b, ic, n, err) < 0) {
+			decider_finish(l);
+			goto out;
+		}
+		if (!more)
 			break;
-		/* A batch: up to PQ_FETCH_BATCH messages and
-		 * PQ_FETCH_BATCH_BYTES, but always at least one. */
-		for (k = 0; i + k < n && k < PQ_FETCH_BATCH; k++) {
-			size_t sz = sizes[i + k];
-			if (sz > (size_t)ctx->conf->max_message_size)
-				sz = (size_t)ctx->conf->max_message_size;
-			if (k && bytes + sz > PQ_FETCH_BATCH_BYTES)
-				break;
-			bytes += sz;
-		}
-		log_debug(
-		    "imap: fetch account=%s mailbox=%s uids=%zu bytes=%zu",
-		    a->name, name, k, bytes);
-		b.ndone = 0;
-		b.max_uid = 0;
-		batch_clear(&b);
-		/* Fetch and decide first; then one short transaction. */
-		if (imap_fetch(ic, uids + i, k,
-			       (size_t)ctx->conf->max_message_size, collect, &b,
-			       err) < 0)
-			goto out;
-		if (store_begin(ctx->store, err) < 0)
-			goto out;
-		b.saved = ctx->counts;
-		b.open = 1;
-		log_debug("ingest: storing account=%s mailbox=%s messages=%zu",
-			  a->name, name, b.nitems);
-		for (size_t j = 0; j < b.nitems; j++)
-			if (store_one(&b, &b.items[j], err) < 0)
-				goto rollback_batch;
-		batch_clear(&b);
-		/* UIDs asked for but not returned were expunged meanwhile:
-		 * move past them unless we stopped early. */
-		if (!b.stopped && uids[i + k - 1] > b.max_uid)
-			b.max_uid = uids[i + k - 1];
-		if (b.max_uid && store_mailbox_set_last_uid(ctx->store, mb.id,
-							    b.max_uid, err) < 0)
-			goto rollback_batch;
-		/* The previous batch's flags, and health: what is left, and
-		 * a sign of life while a long backlog drains. */
-		if (store_imap_done(ctx->store, mb.id, mb.uidvalidity,
-				    b.flagged, b.nflagged, err) < 0 ||
-		    store_mailbox_state(ctx->store, mb.id, "fetching",
-					(long long)(n - i - k), now_s(),
-					err) < 0 ||
-		    store_daemon_touch(ctx->store, now_s(), err) < 0)
-			goto rollback_batch;
-		if (store_commit(ctx->store, err) < 0) {
-			batch_settle(&b, 0);
-			xerr_prefix(err, "batch not stored (it will be "
-					 "fetched again)");
-			goto out;
-		}
-		batch_settle(&b, 1);
-		ctx->counts.flagged += b.nflagged;
-		b.nflagged = 0;
-		if (b.ndone && imap_mark(ic, b.done, b.ndone, after_of(a),
-					 a->after_arg, err) < 0)
-			goto out;
-		/* Flagged: recorded with the next batch, or below (the
-		 * buffers swap; the next batch empties done). */
-		{
-			uint32_t *t = b.flagged;
-			b.flagged = b.done;
-			b.done = t;
-			b.nflagged = b.ndone;
-		}
+		decider_finish(l);
+		b.fill = b.cur;
+		b.cur = l;
 	}
 	ret = 0;
-	goto out;
-rollback_batch:
-	store_rollback(ctx->store);
-	batch_settle(&b, 0);
-	xerr_prefix(err, "batch not stored (it will be fetched again)");
 	goto out;
 rollback:
 	store_rollback(ctx->store);
@@ -927,8 +1059,12 @@ out : {
 					  ret < 0 ? err->msg : NULL, &e2) < 0)
 		log_warn("store: cannot record mailbox health: %s", e2.msg);
 }
-	batch_clear(&b);
 	batch_settle(&b, 0);
+	for (int j = 0; j < 2; j++) {
+		lot_clear(&b.lots[j]);
+		pthread_cond_destroy(&b.lots[j].qcond);
+		pthread_mutex_destroy(&b.lots[j].qlock);
+	}
 	free(b.notes);
 	free(uids);
 	free(sizes);
