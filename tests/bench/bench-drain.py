@@ -11,6 +11,8 @@ a small attachment, each from its own customer. Then, on the same servers:
                 outbox): the ingestion's own speed, with no Postfix or
                 LMTP delivery sharing the cores; then the copies are
                 unflagged and the store removed;
+  peakqd outbox: sends the N acknowledgements that run queued, the MTA
+                back and nothing to ingest (acks accepted per second);
   peakqd:       ingests it for real: every case committed and its server
                 copy flagged (msg/s) while the acks go out, sampling its
                 resident memory;
@@ -58,7 +60,7 @@ def machine_cpu():
     return sum(f) - idle, sum(f)
 
 
-def run_peakqd(srv, y, until_acks, perf=False):
+def run_peakqd(srv, y, until_acks, perf=False, tenths=True):
     """Starts peakqd with config y and samples it every 0.2 s until all N
     server copies are flagged (and, with until_acks, all N acks sent).
     Returns (t_ingest, (peakqd CPU s, machine CPU) at t_ingest, machine CPU
@@ -137,12 +139,13 @@ def run_peakqd(srv, y, until_acks, perf=False):
         # Ingestion speed by tenths of the backlog: flat unless something
         # grows with the store or the mailbox.
         marks = []
-        for k in range(1, 11):
+        for k in range(1, 11 if tenths else 1):
             t = next(t for t, d in flagged_curve if d >= N * k // 10)
             marks.append(t)
-        print("  ingestion msg/s by tenth of the backlog: " + " ".join(
-            "%.0f" % ((N // 10) / (b - a)) if b > a else "-"
-            for a, b in zip([marks[0] - marks[0]] + marks[:-1], marks)), flush=True)
+        if tenths:
+            print("  ingestion msg/s by tenth of the backlog: " + " ".join(
+                "%.0f" % ((N // 10) / (b - a)) if b > a else "-"
+                for a, b in zip([marks[0] - marks[0]] + marks[:-1], marks)), flush=True)
         r1000 = min((k for k in rss_at if k >= min(1000, N)), default=None)
         if r1000 is not None:
             print("  resident KB (anonymous / file / shared memory): at the %dth message %s, at the last %s"
@@ -220,11 +223,26 @@ def main():
         dead.close()
         if alone is None:
             return 1
+        os.rename(os.path.join(T, "daemon.log"), os.path.join(T, "daemon-alone.log"))
+
+        # peakqd sends a full outbox: the N acknowledgements the run above
+        # queued, due now, with the MTA back and nothing to ingest.
+        db = sqlite3.connect(os.path.join(T, "peakq.db"), timeout=10)
+        db.execute("UPDATE outbox SET next_at = 0 WHERE state IN ('pending', 'temp_fail')")
+        db.commit()
+        db.close()
+        y = srv.config(env["PQ_SMTP_PORT"])
+        outbox = run_peakqd(srv, y, until_acks=True, tenths=False)
+        if outbox is None:
+            return 1
+        o_curve, o_first = outbox[5], outbox[6]
+        o_rate = o_curve[-1][1] / (o_curve[-1][0] - o_first)
+        os.rename(os.path.join(T, "daemon.log"), os.path.join(T, "daemon-outbox.log"))
+        # Then the server copies are unflagged and the store removed.
         subprocess.run(imapc + ["clearflag", "INBOX", "$PeakqQueued"], check=True)
         for f in os.listdir(T):
             if f.startswith("peakq.db"):
                 os.unlink(os.path.join(T, f))
-        os.rename(os.path.join(T, "daemon.log"), os.path.join(T, "daemon-alone.log"))
 
         # peakqd: ingestion and acknowledgements together.
         y = srv.config(env["PQ_SMTP_PORT"])
@@ -250,9 +268,13 @@ def main():
             print("%-52s %10.0f %10.1f" % ("baseline (b): smtp-source -d -s %d to Postfix" % k,
                                            src_rate[k], t_source[k]))
         print("%-52s %10.0f %10.1f" % ("peakqd: acknowledgements accepted by Postfix", ack_rate, t_acks))
+        print("%-52s %10.0f %10.1f" % ("  the same from a full outbox, nothing to ingest", o_rate,
+                                       o_curve[-1][0] - o_first))
         print("ingestion: %.2fx mbsync (target >= 0.8); acknowledgements: %.2fx smtp-source -s 1, "
               "%.2fx smtp-source -s 4 (target >= 0.8)"
               % (ing_rate / mb_rate, ack_rate / src_rate[1], ack_rate / src_rate[4]))
+        print("acknowledgements from a full outbox: %.2fx smtp-source -s 1, %.2fx smtp-source -s 4"
+              % (o_rate / src_rate[1], o_rate / src_rate[4]))
         a_cpu, (a_busy, a_total) = alone[1]
         a_busy -= alone[2][0]
         a_total -= alone[2][1]
