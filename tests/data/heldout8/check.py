@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Integrity check for the blind3 held-out set (stdlib only).
+"""Integrity check for the heldout8 labelled set (written as blind3) (stdlib only).
 
 - parses every f-*.eml with email.policy.default
 - requires Date, From, To, Subject, Message-ID, MIME-Version
