@@ -110,6 +110,13 @@ static int word_in(const char *w, size_t n, const char *const *list)
 	return 0;
 }
 
+/* 不 没 未 无 非 别, and Cantonese 冇 ("hasn't", "no") and 唔 ("not"). */
+static int cjk_negator(unsigned cp)
+{
+	return cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A || cp == 0x65E0 ||
+	       cp == 0x975E || cp == 0x522B || cp == 0x5187 || cp == 0x5514;
+}
+
 /* Does keyword kw (normalised) start with a negation word? */
 static int starts_negated(const char *kw)
 {
@@ -119,8 +126,7 @@ static int starts_negated(const char *kw)
 	if (word_in(kw, n, negators))
 		return 1;
 	text_utf8_decode(kw, strlen(kw), &cp);
-	return cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A || cp == 0x65E0 ||
-	       cp == 0x975E || cp == 0x522B; /* 不 没 未 无 非 别 */
+	return cjk_negator(cp);
 }
 
 static int is_clause_punct(unsigned cp)
@@ -143,55 +149,112 @@ static size_t prev_cp(const char *t, size_t i, unsigned *cp)
 }
 
 /* Is the negation character at t[j..i) the middle of a question "A不A"
- * (是不是, 有没有, 能不能, 会不会): the same character before and after it? */
+ * (是不是, 有没有, 能不能, 会不会, 係唔係): the same character before and
+ * after it? Or Cantonese 有冇 ("is there", "did it"), which asks too. */
 static int a_not_a(const char *t, size_t j, size_t i)
 {
-	unsigned before, after;
+	unsigned before, after, neg;
 
 	if (j == 0 || t[i] == '\0')
 		return 0;
 	prev_cp(t, j, &before);
+	text_utf8_decode(t + j, i - j, &neg);
+	if (before == 0x6709 && neg == 0x5187) /* 有冇 */
+		return 1;
 	text_utf8_decode(t + i, strlen(t + i), &after);
 	return before == after && before >= 0x3400;
 }
 
-/* Is the occurrence at t[start..) negated? Latin keywords: one of the five
- * words before it, within the clause, is a negation ("I'm not going to
- * leave a bad review"). CJK keywords: the character before it, skipping up
- * to three filler characters (是 会 给 们 ...), is 不 没 未 无 非 别
- * ("不是发错", "不会给差评", "没有坏"). */
-static int negated(const char *t, size_t start, int latin)
+/* Does a list go on after the keyword ending at t[end]: "or"/"nor" or a
+ * comma within the next three words ("nothing dented, scratched or
+ * wobbly")? */
+static int list_goes_on(const char *t, size_t end)
+{
+	end += strcspn(t + end, " ,.;:!?"); /* the rest of a prefix's word */
+	for (int words = 0; words < 3; words++) {
+		size_t n;
+		unsigned cp;
+		if (t[end] == ',')
+			return 1;
+		if (t[end] != ' ')
+			return 0;
+		end++;
+		n = strcspn(t + end, " ,.;:!?");
+		if ((n == 2 && memcmp(t + end, "or", 2) == 0) ||
+		    (n == 3 && memcmp(t + end, "nor", 3) == 0))
+			return 1;
+		if (n == 0)
+			return 0;
+		text_utf8_decode(t + end, n, &cp);
+		if (!match_is_word_cp(cp))
+			return 0;
+		end += n;
+	}
+	return 0;
+}
+
+/* Is the occurrence at t[start..end) negated? Latin keywords: one of the
+ * five words before it, within the clause, is a negation ("I'm not going
+ * to leave a bad review"); a comma ends the clause unless a short list
+ * goes on across it ("nothing dented, scratched or wobbly"). CJK keywords:
+ * the character before it, skipping up to three filler characters (是 会
+ * 给 们 ...), is a negation ("不是发错", "不会给差评", "没有坏", "冇烂"). */
+static int negated(const char *t, size_t start, size_t end, int latin)
 {
 	static const unsigned fillers[] = {
-	    0x662F, 0x4F1A, 0x7ED9, 0x4EEC, 0x4F60, 0x6211, 0x4ED6, 0x5979,
-	    0x5B83, 0x8FD9, 0x90A3, 0x88AB, 0x7B97, 0x6709, 0x8BF4, 0x8981,
-	    0x518D, 0x4E5F, 0x90FD, 0x5E76, 0x5C31, 0x8FD8, 0};
-	/* 是会给们你我他她它这那被算有说要再也都并就还 */
+	    0x662F, 0x4F1A, 0x7ED9, 0x4EEC, 0x4F60, 0x6211, 0x4ED6,
+	    0x5979, 0x5B83, 0x8FD9, 0x90A3, 0x88AB, 0x7B97, 0x6709,
+	    0x8BF4, 0x8981, 0x518D, 0x4E5F, 0x90FD, 0x5E76, 0x5C31,
+	    0x8FD8, 0x7CFB, 0x5497, 0x54CB, 0x4F62, 0};
+	/* 是会给们你我他她它这那被算有说要再也都并就还, Cantonese 系(係) 咗
+	 * 哋 佢 */
 	size_t i = start;
 	unsigned cp;
 
 	if (latin) {
+		int list = -1; /* does a list go on after the keyword? */
+		int since_comma = 0, commas = 0, or_seen = 0, crossed = 0;
 		for (int words = 0; words < 5 && i > 0;) {
-			size_t end;
+			size_t wend;
 			while (i > 0 && t[i - 1] == ' ')
 				i--;
 			if (i == 0)
 				break;
-			end = i;
+			wend = i;
 			while (i > 0 && t[i - 1] != ' ') {
 				size_t j = prev_cp(t, i, &cp);
 				if (is_clause_punct(cp))
 					break;
 				i = j;
 			}
-			if (i == end)
-				return 0; /* punctuation: the clause ends */
-			if (word_in(t + i, end - i, negators))
-				return 1;
-			if (word_in(t + i, end - i, clause_ends))
+			if (i == wend) {
+				/* punctuation: the clause ends, unless it is
+				 * a comma inside a short list */
+				prev_cp(t, i, &cp);
+				if (cp != ',' || since_comma > 2 ||
+				    ++commas > 2)
+					return 0;
+				if (list < 0)
+					list = list_goes_on(t, end);
+				if (!list && !or_seen)
+					return 0;
+				i--;
+				since_comma = 0;
+				crossed = 1;
+				continue;
+			}
+			if (word_in(t + i, wend - i, negators))
+				/* "No, it's broken": an answer, not a
+				 * negation of what follows the comma */
+				return !(crossed && since_comma == 0);
+			if (word_in(t + i, wend - i, clause_ends))
 				return 0;
+			if ((wend - i == 2 && memcmp(t + i, "or", 2) == 0) ||
+			    (wend - i == 3 && memcmp(t + i, "nor", 3) == 0))
+				or_seen = 1;
 			words++;
-			if (i > 0 && t[i - 1] != ' ')
+			since_comma++;
+			if (i > 0 && t[i - 1] != ' ' && t[i - 1] != ',')
 				return 0; /* punctuation right before */
 		}
 		return 0;
@@ -199,8 +262,7 @@ static int negated(const char *t, size_t start, int latin)
 	for (int skipped = 0; i > 0;) {
 		size_t j = prev_cp(t, i, &cp);
 		int filler = 0;
-		if (cp == 0x4E0D || cp == 0x6CA1 || cp == 0x672A ||
-		    cp == 0x65E0 || cp == 0x975E || cp == 0x522B)
+		if (cjk_negator(cp))
 			return !a_not_a(t, j, i);
 		for (size_t k = 0; fillers[k]; k++)
 			if (fillers[k] == cp)
@@ -927,12 +989,11 @@ static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 	unsigned cp;
 	size_t first;
 
-	(void)end;
 	c->anyhit[id / 64] |= (uint64_t)1 << (id % 64);
 	if (c->bits[id / 64] >> (id % 64) & 1)
 		return 0;
 	first = text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
-	if (!kw->negates && negated(c->text, start, match_is_word_cp(cp)))
+	if (!kw->negates && negated(c->text, start, end, match_is_word_cp(cp)))
 		return 0;
 	/* "不能用" inside the question "能不能用" is not the statement */
 	if (kw->negates && !match_is_word_cp(cp) &&
