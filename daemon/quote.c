@@ -212,12 +212,18 @@ static int marker(const struct line *l, const char *const *words)
 }
 
 /* The product and account lines a Chinese marketplace's forward puts
- * around the buyer's words ("商品名称：破壁机" is not a broken item). */
+ * around the buyer's words ("商品名称：破壁机" is not a broken item), and
+ * the notice line a store's contact form or eBay puts first ("You received
+ * a new message" is not the customer receiving something). */
 static int platform_field(const struct line *l)
 {
 	static const char *const names[] = {
 	    "商品名称", "商品名稱", "宝贝名称", "寶貝名稱", "宝贝：", "寶貝：",
-	    "商品：",	"买家账号", "客户账号", "买家昵称", "旺旺：", NULL};
+	    "商品：", "买家账号", "客户账号", "买家昵称", "旺旺：",
+	    /* the notice lines of a store's contact form and of eBay */
+	    "You received a new message from your online store",
+	    "You've received a message from",
+	    "You have received a message from", NULL};
 
 	for (size_t i = 0; names[i]; i++)
 		if (starts(l, names[i]))

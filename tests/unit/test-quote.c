@@ -97,6 +97,11 @@ static const struct {
      "\n订单号：261676943447\n",
      "咨询内容：退货已经寄回去五天了，退款什么时候到账？\n订单号：261676943447"
      "\n"},
+    {"a store's contact-form and eBay notice lines are theirs",
+     "You received a new message from your online store's contact form.\n"
+     "Name: Denise\nBody:\nI received men's size 8 instead.\n"
+     "You've received a message from kw_cards\n",
+     "Name: Denise\nBody:\nI received men's size 8 instead.\n"},
     {"'2 of them' in the customer's words stays",
      "------------- Message: -------------\n2 of them were broken\n"
      "------------- End message -------------\n",
