@@ -132,6 +132,20 @@ static int footer(const struct line *l)
 	    "此邮件由系统自动发出",
 	    "请尽快登录京麦",
 	    "请登录千牛",
+	    "You can respond to this message by replying",
+	    "Please do not include links or personal email",
+	    "Reply to this email to respond to the buyer",
+	    "Reply to this message in My eBay",
+	    "eBay will never ask you",
+	    "View and reply to this conversation on Etsy",
+	    "请在千牛工作台",
+	    "请于拼多多商家工作台",
+	    "请前往拼多多商家工作台",
+	    "请至虾皮卖家中心",
+	    "請至蝦皮賣家中心",
+	    "請於商戶中心",
+	    "Please reply via the Merchant Portal",
+	    "（本邮件由系统自动发送",
 	    NULL};
 	/* whole lines */
 	static const char *const exactly[] = {"Order details", "Reply", NULL};

@@ -102,6 +102,14 @@ static const struct {
      "Name: Denise\nBody:\nI received men's size 8 instead.\n"
      "You've received a message from kw_cards\n",
      "Name: Denise\nBody:\nI received men's size 8 instead.\n"},
+    {"more marketplace footers are theirs",
+     "The lamp is too tall.\nYou can respond to this message by replying to "
+     "this email.\nPlease do not include links.\n",
+     "The lamp is too tall.\n"},
+    {"a Taobao notice's footer is theirs",
+     "台灯太高了\n请在千牛工作台及时回复买家，超过24小时未回复将影响店铺响应率"
+     "。\n",
+     "台灯太高了\n"},
     {"'2 of them' in the customer's words stays",
      "------------- Message: -------------\n2 of them were broken\n"
      "------------- End message -------------\n",
