@@ -118,8 +118,36 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 	d->ack = autoreply_decide(d->msg, &pol, &d->rcpt, &d->suppressed);
 }
 
+static char *fts_of(const char *s)
+{
+	struct buf out;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	buf_init(&out, 6 * n + 16); /* as in store.c's peakq_fts() */
+	store_fts_text(s, n, &out);
+	return buf_detach(&out, NULL);
+}
+
+void ingest_decision_fts(struct ingest_decision *d)
+{
+	const struct message *m = d->msg;
+	char *who = xasprintf("%s %s", m->from_addr ? m->from_addr : "",
+			      m->from_name ? m->from_name : "");
+
+	d->fts_who = fts_of(who);
+	d->fts_subject = fts_of(m->subject);
+	d->fts_text = fts_of(m->text);
+	free(who);
+}
+
 void ingest_decision_release(struct ingest_decision *d)
 {
+	free(d->fts_who);
+	free(d->fts_subject);
+	free(d->fts_text);
 	message_free(&d->msg);
 	memset(d, 0, sizeof(*d));
 }
@@ -514,6 +542,9 @@ static void decide(const struct lot *l, struct fetched *f)
 {
 	ingest_decide(l->ctx->conf, l->ctx->rules, l->acct->default_lang, 0,
 		      f->data, f->im.len, &f->d);
+	/* here, on the decider's thread, not in the mailbox thread's
+	 * transaction */
+	ingest_decision_fts(&f->d);
 }
 
 static void *decider_main(void *vl)
@@ -716,6 +747,9 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 	    .body_hash = hash,
 	    .parse_error = d.msg->parse_error,
 	    .order_ids = oids,
+	    .fts_who = d.fts_who,
+	    .fts_subject = d.fts_subject,
+	    .fts_text = d.fts_text,
 	};
 	r = store_message_insert(ctx->store, &sm, &msg_id, err);
 	if (r < 0)

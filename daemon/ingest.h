@@ -41,6 +41,10 @@ struct ingest_decision {
 	int ack;		/* may acknowledge */
 	const char *rcpt;	/* borrowed from msg when ack */
 	const char *suppressed; /* static reason when !ack */
+	/* The search index's text (store_fts_text()) of the sender, the
+	 * subject and the body, prepared off the mailbox thread by
+	 * ingest_decision_fts(); NULL when not prepared. Owned. */
+	char *fts_who, *fts_subject, *fts_text;
 };
 
 /* What the rules look at, taken from msg (borrowed). */
@@ -58,6 +62,8 @@ enum ingest_decide_flags {
 void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 		   const char *default_lang, unsigned flags, const char *raw,
 		   size_t len, struct ingest_decision *d);
+/* Prepare d's search-index text (the fts_ fields) from d->msg. */
+void ingest_decision_fts(struct ingest_decision *d);
 void ingest_decision_release(struct ingest_decision *d);
 
 /* Render the acknowledgement of decision d (recipient d->rcpt) with

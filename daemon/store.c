@@ -310,6 +310,7 @@ enum stmt_id {
 	S_NOTE_ADD,
 	S_CASE_NOTES,
 	S_FTS_ADD,
+	S_FTS_ADD_READY,
 	S_MAILBOX_STATE,
 	S_DAEMON_BEAT,
 	S_DAEMON_TOUCH,
@@ -353,6 +354,8 @@ static const char *const stmt_sql[S_COUNT_MAX] = {
 		     " = ?1 ORDER BY at, id",
     [S_FTS_ADD] = "INSERT INTO search(rowid, who, subject, body)"
 		  " VALUES(?1, peakq_fts(?2), peakq_fts(?3), peakq_fts(?4))",
+    [S_FTS_ADD_READY] = "INSERT INTO search(rowid, who, subject, body)"
+			" VALUES(?1, ?2, ?3, ?4)",
     [S_ACKS_TO] = "SELECT count(*) FROM outbox WHERE rcpt = ?1 COLLATE NOCASE"
 		  " AND created_at >= ?2 AND kind = 'ack' AND state IN"
 		  " ('pending','sending','sent','temp_fail','uncertain')",
@@ -1236,7 +1239,18 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 		*id_r = mid;
 	/* The raw blob was bound STATIC: drop the reference now. */
 	sqlite3_clear_bindings(s);
-	if (ret == 1) {
+	if (ret == 1 && m->fts_text) {
+		/* prepared by the caller, off this thread */
+		sqlite3_stmt *f = stmt(st, S_FTS_ADD_READY, err);
+		if (!f)
+			return -1;
+		sqlite3_bind_int64(f, 1, 2 * mid);
+		bind_text(f, 2, m->fts_who);
+		bind_text(f, 3, m->fts_subject);
+		bind_text(f, 4, m->fts_text);
+		if (step_done(st, f, "index for search", err) < 0)
+			return -1;
+	} else if (ret == 1) {
 		char *who = xasprintf("%s %s", m->from_addr ? m->from_addr : "",
 				      m->from_name ? m->from_name : "");
 		int r = fts_add(st, 2 * mid, who, m->subject, m->text, err);

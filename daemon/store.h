@@ -160,6 +160,10 @@ struct store_message_new {
 	const char *body_hash;
 	const char *parse_error;
 	const char *order_ids; /* space-separated */
+	/* The search index's text of "from_addr from_name", subject and
+	 * text, already through store_fts_text() (fts_text non-NULL), or
+	 * NULL for the insert to compute it. */
+	const char *fts_who, *fts_subject, *fts_text;
 };
 /* Insert; 1 and *id_r when inserted, 0 when (mailbox, uidvalidity, uid)
  * already exists, -1 on error. */
