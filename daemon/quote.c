@@ -146,6 +146,18 @@ static int footer(const struct line *l)
 	    "請於商戶中心",
 	    "Please reply via the Merchant Portal",
 	    "（本邮件由系统自动发送",
+	    "Reply: https://www.ebay.",
+	    "This message was sent via eBay",
+	    "We want you to buy with confidence",
+	    "not include personal contact details in your reply",
+	    "请尽快登录千牛工作台",
+	    "请尽快前往卖家中心",
+	    "請盡快前往賣家中心",
+	    "此为系统自动发送",
+	    "此為系統自動發送",
+	    "请在24小时内通过咚咚工作台",
+	    "京东商家服务中心",
+	    "温馨提示：请勿引导消费者",
 	    NULL};
 	/* whole lines */
 	static const char *const exactly[] = {"Order details", "Reply", NULL};
@@ -192,10 +204,10 @@ static int item_line(const struct line *l)
 /* The marketplace's markers around the buyer's words, in the languages
  * Seller Central writes: a run of dashes, the marker, more dashes. */
 static const char *const begin_markers[] = {
-    "Message:",	  "Begin message", "消息：", "消息:",
-    "買家訊息：", "訊息：",	   "留言：", NULL};
-static const char *const end_markers[] = {"End message", "消息结束", "訊息結束",
-					  "留言结束", NULL};
+    "Message:", "Begin message", "消息：",   "消息:", "買家訊息：",
+    "訊息：",	"留言：",	 "消息内容", NULL};
+static const char *const end_markers[] = {
+    "End message", "消息结束", "訊息結束", "留言结束", "以上为买家消息", NULL};
 
 static int marker(const struct line *l, const char *const *words)
 {
@@ -234,6 +246,9 @@ static int platform_field(const struct line *l)
 	static const char *const names[] = {
 	    "商品名称", "商品名稱", "宝贝名称", "寶貝名稱", "宝贝：", "寶貝：",
 	    "商品：", "买家账号", "客户账号", "买家昵称", "旺旺：",
+	    /* a marketplace's item line ("Item: Switch OLED - White
+	     * Joy-Con" is not the customer calling anything a con) */
+	    "Item:", "Item number:", "Item ID:", "Item title:",
 	    /* the notice lines of a store's contact form and of eBay */
 	    "You received a new message from your online store",
 	    "You've received a message from",
@@ -243,6 +258,30 @@ static int platform_field(const struct line *l)
 		if (starts(l, names[i]))
 			return 1;
 	return 0;
+}
+
+/* A row of the item table in Amazon's "X has sent you a message about the
+ * following order" notice: it ends with the ASIN ("1  Kids Snow Boots,
+ * Size 13   B0QZ68K2P5"), or is the table's heading ("#  Item Name ...
+ * ASIN"). */
+static int asin_row(const struct line *l)
+{
+	size_t n = l->n, k;
+
+	while (n && (l->p[n - 1] == ' ' || l->p[n - 1] == '\t' ||
+		     l->p[n - 1] == '\r'))
+		n--;
+	if (n >= 4 && memcmp(l->p + n - 4, "ASIN", 4) == 0 && l->tn &&
+	    l->t[0] == '#')
+		return 1;
+	if (n < 12 || l->p[n - 11] != ' ' || l->p[n - 10] != 'B' ||
+	    l->p[n - 9] != '0')
+		return 0;
+	for (k = n - 8; k < n; k++)
+		if (!((l->p[k] >= 'A' && l->p[k] <= 'Z') ||
+		      (l->p[k] >= '0' && l->p[k] <= '9')))
+			return 0;
+	return 1;
 }
 
 static int add(struct buf *b, const struct line *l)
@@ -303,7 +342,7 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		if (k || signature(&ls[i]) || footer(&ls[i]))
 			break;
 		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
-				platform_field(&ls[i])
+				platform_field(&ls[i]) || asin_row(&ls[i])
 			    ? quoted
 			    : fresh,
 			&ls[i]) < 0)

@@ -106,6 +106,15 @@ static const struct {
      "The lamp is too tall.\nYou can respond to this message by replying to "
      "this email.\nPlease do not include links.\n",
      "The lamp is too tall.\n"},
+    {"the item table of Amazon's 'has sent you a message' notice is theirs",
+     "#  Item Name                        ASIN\n"
+     "1  Kids Snow Boots, Broken Arrow   B0QZ68K2P5\n"
+     "My order is late.\n",
+     "My order is late.\n"},
+    {"a Taobao notice's message markers",
+     "【千牛】您有一条新的买家消息\n-------- 消息内容 --------\n台灯太高了\n"
+     "-------- 以上为买家消息 --------\n请尽快登录千牛工作台回复\n",
+     "台灯太高了\n"},
     {"a Taobao notice's footer is theirs",
      "台灯太高了\n请在千牛工作台及时回复买家，超过24小时未回复将影响店铺响应率"
      "。\n",

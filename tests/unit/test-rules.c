@@ -338,6 +338,7 @@ int main(void)
 	     "係唔係 asks, it does not negate"},
 	    {"", "有冇发错？", "damaged", "有冇 asks, it does not negate"},
 	    {"", "不用发错的", "general", "不用: no need to, negates"},
+	    {"", "没有任何发错", "general", "没有任何: three fillers, negates"},
 	    {"", "不是你们发错了", "general", "不是 + fillers negates"},
 	    {"", "没多久就坏了", "damaged", "没 far before: no negation"},
 	    {"", "杯子不能用了", "late_delivery", "不能用 is itself a keyword"},
