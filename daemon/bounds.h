@@ -40,6 +40,10 @@
 /* SMTP connections the outbox sends over in parallel: default, most. */
 #define PQ_SMTP_CONNECTIONS 4
 #define PQ_SMTP_CONNECTIONS_MAX 16
+/* While a mailbox's backlog (more than one lot) is being stored, the
+ * acknowledgements queued in the last this many seconds wait: the cases
+ * go in first, the acks follow (peakqd(8), HOW THE WORK IS SPLIT). */
+#define PQ_ACK_HOLD_SECS 30
 /* On stop, an SMTP transaction under way may finish for this long before
  * it is cut (then, after the final dot, it is uncertain). */
 #define PQ_SMTP_STOP_GRACE 5

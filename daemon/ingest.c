@@ -959,7 +959,7 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	uint32_t *uids = NULL, *pending = NULL, *sizes = NULL;
 	size_t n = 0, npending = 0;
 	struct batch b = {.ctx = ctx, .acct = a, .mailbox = name, .mb = &mb};
-	int ret = -1, r;
+	int ret = -1, r, backlog = 0;
 
 	for (int j = 0; j < 2; j++) {
 		struct lot *l = &b.lots[j];
@@ -1028,6 +1028,11 @@ int ingest_mailbox(struct ingest_ctx *ctx, struct imap_conn *ic,
 	sizes = xcalloc(n ? n : 1, sizeof(*sizes));
 	if (imap_sizes(ic, uids, n, sizes, err) < 0)
 		goto out;
+	/* A backlog: the outbox holds the new acks until it is stored. */
+	if (n > PQ_FETCH_BATCH && ctx->backlog) {
+		backlog = 1;
+		__atomic_add_fetch(ctx->backlog, 1, __ATOMIC_RELAXED);
+	}
 	/* Fetch lot k+1 (its decider parses and classifies it) before
 	 * storing lot k: the decider works while this thread writes to the
 	 * store, waits for the fsync and flags lot k on the server. */
@@ -1083,6 +1088,8 @@ rollback:
 	store_rollback(ctx->store);
 out : {
 	struct xerr e2;
+	if (backlog)
+		__atomic_sub_fetch(ctx->backlog, 1, __ATOMIC_RELAXED);
 	/* The last batch's flags (after a failure too: they were set). */
 	if (b.nflagged &&
 	    record_flagged(ctx, &mb, b.flagged, b.nflagged, &e2) < 0)

@@ -29,6 +29,9 @@ struct ingest_ctx {
 	const struct notices *notices; /* may be NULL */
 	struct store *store;
 	volatile sig_atomic_t *stop; /* set asynchronously: finish and leave */
+	/* Raised (atomically) while this mailbox stores a backlog of more
+	 * than one lot, so that the outbox holds new acks; may be NULL. */
+	int *backlog;
 	struct ingest_counts counts; /* since the last reset */
 };
 

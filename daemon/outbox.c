@@ -252,17 +252,29 @@ static int expire_stale(struct outbox_ctx *ctx, struct xerr *err)
 }
 
 /* Send the due rows of part `part` of nparts (id % nparts). */
+/* Does row r wait for a backlog to be stored first? Only a recent ack:
+ * an agent's reply, a retry or an ack queued over PQ_ACK_HOLD_SECS ago
+ * goes now. */
+static int held(const struct outbox_ctx *ctx, const struct store_outbox_row *r)
+{
+	return ctx->backlog &&
+	       __atomic_load_n(ctx->backlog, __ATOMIC_RELAXED) > 0 &&
+	       r->attempts == 0 && strcmp(r->kind, "ack") == 0 &&
+	       r->created_at > now_s() - PQ_ACK_HOLD_SECS;
+}
+
 static int flush_part(struct outbox_ctx *ctx, int nparts, int part,
 		      struct xerr *err)
 {
 	struct store_outbox_row *rows = NULL;
 	size_t n = 0;
-	int ret = -1, unreachable = 0;
+	int ret = -1, unreachable = 0, wait = 0;
 
 	/* A reload may have changed the server or its credentials. */
 	if (ctx->smtp && ctx->smtp_conf != ctx->conf)
 		smtp_free(&ctx->smtp);
-	while (!unreachable && !stopping(ctx)) {
+	ctx->held = 0;
+	while (!unreachable && !wait && !stopping(ctx)) {
 		if (store_outbox_due(ctx->store, now_s(), DUE_BATCH, nparts,
 				     part, &rows, &n, err) < 0)
 			return -1;
@@ -270,6 +282,12 @@ static int flush_part(struct outbox_ctx *ctx, int nparts, int part,
 			break;
 		for (size_t i = 0; i < n && !unreachable; i++) {
 			int r;
+			/* oldest first: the rest are younger still */
+			if (held(ctx, &rows[i])) {
+				ctx->held = n - i;
+				wait = 1;
+				break;
+			}
 			if (stopping(ctx) ||
 			    (ctx->down &&
 			     __atomic_load_n(ctx->down, __ATOMIC_RELAXED)))
@@ -339,6 +357,7 @@ static struct outbox_ctx *lane(struct outbox_ctx *ctx, int k)
 	}
 	l->conf = ctx->conf;
 	l->stop = ctx->stop;
+	l->backlog = ctx->backlog;
 	return l;
 }
 
@@ -397,6 +416,7 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 		ctx->temp_failed += l->temp_failed;
 		ctx->failed += l->failed;
 		ctx->uncertain += l->uncertain;
+		ctx->held += l->held;
 		l->sent = l->temp_failed = l->failed = l->uncertain = 0;
 	}
 	ctx->down = NULL;

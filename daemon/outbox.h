@@ -37,6 +37,10 @@ struct outbox_ctx {
 	int done_attempts[OUTBOX_MARK_BATCH];
 	size_t ndone, mark_batch; /* 0: OUTBOX_MARK_BATCH */
 	int *down; /* set by a sender that found the server unreachable */
+	/* Mailboxes storing a backlog now (watch.c; may be NULL): while
+	 * non-zero, acks younger than PQ_ACK_HOLD_SECS wait. */
+	const int *backlog;
+	unsigned long held; /* acks left waiting by the last flush */
 	/* outbox.c: the configuration smtp was opened with (a reload opens
 	 * a new connection), and the other senders, made on first use. */
 	const struct conf *smtp_conf;

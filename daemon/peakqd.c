@@ -23,6 +23,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "bounds.h"
 #include "conf.h"
 #include "ingest.h"
 #include "log.h"
@@ -277,12 +278,14 @@ static int run(const char *path, struct setup **setp, struct store *st,
 	struct xerr err = {0};
 	int wake[2];
 	int64_t started_at = now_s(), metrics_at = 0, beat_at = 0, flush_at = 0;
+	unsigned long was_held = 0;
 
 	if (pipe2(wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_err("cannot create a pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
 	ws = watchers_new((*setp)->conf->store_path, wake[1]);
+	ob->backlog = watchers_backlog(ws);
 	watchers_apply(ws, *setp);
 	log_info("peakqd %s started: %zu account(s), %zu mailbox "
 		 "connection(s), %zu rule(s), store %s",
@@ -305,6 +308,12 @@ static int run(const char *path, struct setup **setp, struct store *st,
 		sigprocmask(SIG_SETMASK, during, NULL);
 		if (outbox_flush(ob, &err) < 0)
 			log_err("%s", err.msg);
+		if (ob->held && !was_held)
+			log_info("outbox: a mailbox is storing a backlog: its "
+				 "acknowledgements wait until it is stored (at "
+				 "most %d s)",
+				 PQ_ACK_HOLD_SECS);
+		was_held = ob->held;
 		sigprocmask(SIG_BLOCK, block, NULL);
 		now = now_s();
 		flush_at = now;
@@ -345,6 +354,7 @@ static int run(const char *path, struct setup **setp, struct store *st,
 		 ob->sent, ob->temp_failed, ob->failed, ob->uncertain);
 	heartbeat(st, *setp, started_at, 1);
 	write_metrics(st, (*setp)->conf, ws);
+	ob->backlog = NULL;
 	watchers_free(&ws);
 	close(wake[0]);
 	close(wake[1]);

@@ -51,7 +51,8 @@ struct watchers {
 	struct setup *current;
 	char *store_path;
 	int wake_fd;
-	struct watcher *list;		/* main thread only */
+	int backlog;	      /* mailboxes storing a backlog now (atomic) */
+	struct watcher *list; /* main thread only */
 	struct reconnect_total *totals; /* of reaped threads (main only) */
 	size_t ntotals;
 };
@@ -202,7 +203,8 @@ static void *watch_main(void *arg)
 					.rules = s->rules,
 					.tmpls = s->tmpls,
 					.notices = s->notices,
-					.stop = &w->stop_flag};
+					.stop = &w->stop_flag,
+					.backlog = &w->all->backlog};
 		int64_t poll = s->conf->poll_interval, d;
 		int idle, refresh, r;
 
@@ -447,6 +449,11 @@ unsigned long watchers_reconnects(struct watchers *all, const char *account)
 		if (strcmp(w->account, account) == 0)
 			n += atomic_load(&w->reconnects);
 	return n;
+}
+
+const int *watchers_backlog(const struct watchers *w)
+{
+	return &w->backlog;
 }
 
 size_t watchers_running(struct watchers *all)

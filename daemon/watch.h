@@ -47,6 +47,8 @@ unsigned long watchers_reconnects(struct watchers *w, const char *account);
 
 /* Number of threads running (told to stop or not). */
 size_t watchers_running(struct watchers *w);
+/* How many mailboxes are storing a backlog now: read it atomically. */
+const int *watchers_backlog(const struct watchers *w);
 
 /* Stop every thread: each finishes the batch in hand; after grace seconds
  * the connections of those still busy (a stalled server) are aborted.

@@ -136,7 +136,15 @@ is "$?" 0 "--once exits 0 with the MTA down (acks wait)"
 tries=$(grep -c "not sent (attempt 1" "$T/down.log")
 [ "$tries" -ge 1 ] && [ "$tries" -le 3 ]
 ok $? "at most one attempt per SMTP connection (3 acks, 4 connections), then it stops trying this round ($tries)"
-is "$(outbox_field 8 state)" temp_fail "the first ack waits for a retry"
+# Which of the three a sender tried first depends on which sender found
+# the server down first (each takes its share of the rows): none is sent,
+# and the one tried waits for a retry.
+states="$(outbox_field 8 state) $(outbox_field 9 state) $(outbox_field 10 state)"
+case " $states " in
+*" sent "*) ok 1 "no ack sent while the MTA is down ($states)" ;;
+*temp_fail*) ok 0 "the ack tried waits for a retry, the others wait ($states)" ;;
+*) ok 1 "an ack was tried and waits for a retry ($states)" ;;
+esac
 "$top_srcdir/tests/mailenv.sh" mta-start "$T/m"
 ok $? "Postfix started again"
 sleep 2

@@ -4,7 +4,8 @@
 # is flagged, the 50 MB one stored truncated to max_message_size (32M)
 # with an event saying so; ingestion does not wait for the 10,000
 # acknowledgements (sent to a scripted MTA that takes 0.25 s to accept
-# each, so the acknowledgements cannot keep up); the daemon's peak memory stays
+# each, so the acknowledgements cannot keep up), which wait until the
+# backlog is stored (or 30 s); the daemon's peak memory stays
 # bounded; SIGTERM with acknowledgements still queued stops cleanly and
 # keeps them queued.
 . "$(dirname "$0")/lib.sh"
@@ -76,6 +77,12 @@ ok $? "all $total stored and flagged in $(($(date +%s) - start)) s"
 left=$(q "SELECT count(*) FROM outbox WHERE state = 'pending'")
 [ "$left" -gt $((total / 2)) ]
 ok $? "ingestion did not wait for SMTP: $left acknowledgements still queued when it finished"
+# While the backlog is stored the acks wait (at most PQ_ACK_HOLD_SECS, 30):
+# the cases go in first. The poll (2 s here) would otherwise send them.
+early=$(q "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND sent_at < (SELECT max(ingested_at) FROM message) AND sent_at - created_at < 29")
+is "$early" 0 "no acknowledgement left while the backlog was stored, unless it had waited 30 s"
+grep -q "storing a backlog: its acknowledgements wait" "$T/daemon.log"
+ok $? "the log says the acknowledgements wait for the backlog"
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
 diag "peakqd peak resident memory: $((hwm / 1024)) MiB"
 [ "$hwm" -lt $((400 * MEM_FACTOR * 1024)) ]
