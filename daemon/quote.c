@@ -158,6 +158,10 @@ static int footer(const struct line *l)
 	    "请在24小时内通过咚咚工作台",
 	    "京东商家服务中心",
 	    "温馨提示：请勿引导消费者",
+	    "Important: this message was sent via the Amazon",
+	    "請至賣家中心",
+	    "请至卖家中心",
+	    "【请在商家后台",
 	    NULL};
 	/* whole lines */
 	static const char *const exactly[] = {"Order details", "Reply", NULL};
@@ -252,7 +256,8 @@ static int platform_field(const struct line *l)
 	    /* the notice lines of a store's contact form and of eBay */
 	    "You received a new message from your online store",
 	    "You've received a message from",
-	    "You have received a message from", NULL};
+	    "You have received a message from",
+	    "Walmart Marketplace - Customer Message", NULL};
 
 	for (size_t i = 0; names[i]; i++)
 		if (starts(l, names[i]))

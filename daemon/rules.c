@@ -193,6 +193,41 @@ static int list_goes_on(const char *t, size_t end)
 	return 0;
 }
 
+/* Is a CJK keyword ending at t[end] denied right after it, to the end of
+ * the clause: "线头都没有。", "划痕也冇", "破损都没有啊" (都 or 也, then 没有,
+ * 没, 冇 or 无, then at most a particle)? "坏了也没人管" goes on, so it is
+ * not. */
+static int denied_after(const char *t, size_t end)
+{
+	size_t i = end, k;
+	unsigned cp;
+	int neg = 0;
+
+	k = text_utf8_decode(t + i, strlen(t + i), &cp);
+	if (!k || (cp != 0x90FD && cp != 0x4E5F)) /* 都 也 */
+		return 0;
+	i += k;
+	k = text_utf8_decode(t + i, strlen(t + i), &cp);
+	if (k && (cp == 0x6CA1 || cp == 0x5187 || cp == 0x65E0)) { /* 没冇无 */
+		neg = 1;
+		i += k;
+		k = text_utf8_decode(t + i, strlen(t + i), &cp);
+		if (k && cp == 0x6709) { /* 有 */
+			i += k;
+			k = text_utf8_decode(t + i, strlen(t + i), &cp);
+		}
+	}
+	if (!neg)
+		return 0;
+	/* 了 啊 呀 喔 嘅 啦 */
+	if (k && (cp == 0x4E86 || cp == 0x554A || cp == 0x5440 ||
+		  cp == 0x5594 || cp == 0x5605 || cp == 0x5566)) {
+		i += k;
+		k = text_utf8_decode(t + i, strlen(t + i), &cp);
+	}
+	return !k || cp == ' ' || cp == '\n' || is_clause_punct(cp);
+}
+
 /* Is the occurrence at t[start..end) negated? Latin keywords: one of the
  * five words before it, within the clause, is a negation ("I'm not going
  * to leave a bad review"); a comma ends the clause unless a short list
@@ -260,6 +295,8 @@ static int negated(const char *t, size_t start, size_t end, int latin)
 		}
 		return 0;
 	}
+	if (denied_after(t, end))
+		return 1;
 	for (int skipped = 0; i > 0;) {
 		size_t j = prev_cp(t, i, &cp);
 		int filler = 0;

@@ -115,6 +115,10 @@ static const struct {
      "【千牛】您有一条新的买家消息\n-------- 消息内容 --------\n台灯太高了\n"
      "-------- 以上为买家消息 --------\n请尽快登录千牛工作台回复\n",
      "台灯太高了\n"},
+    {"Amazon's 'Important:' footer and a Walmart notice line are theirs",
+     "Walmart Marketplace - Customer Message\nIt is late.\nImportant: this "
+     "message was sent via the Amazon.com Buyer-Seller Messaging service.\n",
+     "It is late.\n"},
     {"a Taobao notice's footer is theirs",
      "台灯太高了\n请在千牛工作台及时回复买家，超过24小时未回复将影响店铺响应率"
      "。\n",
