@@ -62,15 +62,21 @@ while :; do
 		append $TOTAL $((N - TOTAL))
 		TOTAL=$N
 	elif [ $TOTAL -ge "$N" ] && [ "$(left)" -lt 50 ] && [ $TOTAL -lt $((N + 3000)) ]; then
-		append $TOTAL 150
-		TOTAL=$((TOTAL + 150))
+		# a backlog of several lots, so that a FETCH is under way
+		append $TOTAL 300
+		TOTAL=$((TOTAL + 300))
 	fi
 	"$PEAKQD" -c "$Y" -v --log=stderr >"$T/run.log" 2>&1 &
 	pid=$!
 	# Shorter runs while mail is left to fetch: ingestion is much faster
 	# than sending, and kills should land in both.
 	hi=0.4
-	[ "$(q 'SELECT count(*) FROM message' || echo 0)" -lt $TOTAL ] 2>/dev/null && hi=0.07
+	if [ "$(q 'SELECT count(*) FROM message' || echo 0)" -lt $TOTAL ] 2>/dev/null; then
+		hi=0.07
+		# On a loaded machine the start (TLS, LOGIN, SELECT) can
+		# take longer than that: kills then never land mid-FETCH.
+		[ $kills -ge "$KILLS" ] && [ $mid_fetch -eq 0 ] && hi=0.4
+	fi
 	sleep "$(python3 -c 'import random, sys; print(round(random.uniform(0.02, float(sys.argv[1])), 3))' $hi)"
 	kill -KILL $pid
 	wait $pid 2>/dev/null
