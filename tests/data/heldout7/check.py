@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Integrity check for the labelled sets written to the heldout7 specification
-(heldout7, heldout8, heldout9, heldout10, heldout11, heldout12, blind8; stdlib only).
+(heldout7, heldout8, heldout9, heldout10, heldout11, heldout12, heldout13, blind9; stdlib only).
 
 - parses every f-*.eml with email.policy.default
 - requires Date, From, To, Subject, Message-ID, MIME-Version
