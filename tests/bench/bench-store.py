@@ -85,6 +85,9 @@ def best(cmd, runs=7, env=None):
     return t
 
 
+IO = []  # (bytes read, bytes written) by peakqd in each ingestion run
+
+
 def ingest(srv, y, db_path, want):
     """Start peakqd; seconds until want bench messages in all are stored
     and flagged."""
@@ -104,6 +107,11 @@ def ingest(srv, y, db_path, want):
                 continue
             if done >= want:
                 took = time.monotonic() - t0
+                try:  # what peakqd read and wrote: page reads and writes
+                    io = dict(l.split(": ") for l in open("/proc/%d/io" % d.pid).read().split("\n") if l)
+                    IO.append((int(io["rchar"]), int(io["wchar"])))
+                except OSError:
+                    pass
                 break
     finally:
         d.send_signal(signal.SIGTERM)
@@ -142,6 +150,11 @@ def measure(srv, size, seed):
         srv.fill_inbox(NEW, random.Random(seed + r), first=size + r * NEW)
         rates.append(NEW / ingest(srv, y, db_path, (r + 1) * NEW))
     fig = {"ingest": max(rates)}
+    if len(IO) >= 2:
+        (r1, w1), (r2, w2) = IO[-2], IO[-1]
+        print("  peakqd read %.0f KB and wrote %.0f KB a message (two runs: %.0f/%.0f, %.0f/%.0f)"
+              % ((r1 + r2) / 2 / NEW / 1024, (w1 + w2) / 2 / NEW / 1024,
+                 r1 / NEW / 1024, w1 / NEW / 1024, r2 / NEW / 1024, w2 / NEW / 1024), flush=True)
 
     q = [os.path.join(BUILD, "peakq"), "-c", y]
     env = dict(os.environ, PEAKQ_AGENT="mei", NO_COLOR="1")
