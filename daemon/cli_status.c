@@ -65,7 +65,7 @@ static int mb_cb(const struct store_mailbox_info *m, void *ctx)
 	fputs("  ", stdout);
 	cli_cell(stdout, name, 24);
 	fputc(' ', stdout);
-	cli_cell(stdout, m->state ? m->state : "-", 9);
+	cli_cell(stdout, m->state ? m->state : "-", 10);
 	fputc(' ', stdout);
 	cli_cell(stdout, since, 11);
 	fputc(' ', stdout);
@@ -73,6 +73,12 @@ static int mb_cb(const struct store_mailbox_info *m, void *ctx)
 	printf(" %7lld", m->backlog);
 	if (m->last_error && m->state && strcmp(m->state, "error") == 0) {
 		fputs("  ", stdout);
+		cli_cell(stdout, m->last_error, cli_width(m->last_error));
+	} else if (m->last_error && m->state &&
+		   strcmp(m->state, "connecting") == 0 &&
+		   m->last_error_at >= m->last_ok_at) {
+		/* retrying after a failure: still say why it failed */
+		fputs("  last error: ", stdout);
 		cli_cell(stdout, m->last_error, cli_width(m->last_error));
 	}
 	fputc('\n', stdout);
@@ -180,7 +186,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			    "peakqd: NOT REPORTING: last heartbeat %s, more "
 			    "than two poll intervals (%llds) ago; pid %lld\n",
 			    hb, (long long)d.poll_interval, d.pid);
-		printf("\n  %-24s %-9s %-11s %-11s %7s  %s\n", "MAILBOX",
+		printf("\n  %-24s %-10s %-11s %-11s %7s  %s\n", "MAILBOX",
 		       "STATE", "SINCE", "LAST OK", "BACKLOG", "LAST ERROR");
 	}
 	if (store_health(st, &d, mb_cb, &o, &err) < 0) {

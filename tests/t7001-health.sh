@@ -123,6 +123,17 @@ Q status >"$T/status.txt" 2>"$T/err"
 is $? 1 "SIGKILL and two poll intervals later: 1"
 grep -q "NOT REPORTING" "$T/status.txt"
 ok $? "$(head -1 "$T/status.txt")"
+# A failing mailbox caught reconnecting still shows why it failed; one
+# that was fine before its reconnect does not show an old error.
+sql() { python3 -c 'import sqlite3, sys; d = sqlite3.connect(sys.argv[1]); d.execute(sys.argv[2]); d.commit()' "$T/peakq.db" "$1"; }
+sql "UPDATE mailbox SET state = 'connecting' WHERE account = 'broken'"
+Q status >"$T/status.txt" 2>/dev/null
+grep -q "broken/INBOX  *connecting .*last error.*\(auth\|login\)" "$T/status.txt"
+ok $? "reconnecting after a failure, the row shows the last error: $(grep broken "$T/status.txt" | sed 's/  */ /g')"
+sql "UPDATE mailbox SET state = 'connecting', last_ok_at = last_error_at + 1 WHERE account = 'broken'"
+Q status >"$T/status.txt" 2>/dev/null
+grep "broken/INBOX" "$T/status.txt" | grep -q "last error"
+ok $((!$?)) "reconnecting after a success, it does not"
 Q status --help | grep -q "monitoring check"
 ok $? "status --help"
 Q status 1 open >/dev/null 2>&1
