@@ -251,7 +251,6 @@ static int expire_stale(struct outbox_ctx *ctx, struct xerr *err)
 	return 0;
 }
 
-/* Send the due rows of part `part` of nparts (id % nparts). */
 /* Does row r wait for a backlog to be stored first? Only a recent ack:
  * an agent's reply, a retry or an ack queued over PQ_ACK_HOLD_SECS ago
  * goes now. */
@@ -263,6 +262,7 @@ static int held(const struct outbox_ctx *ctx, const struct store_outbox_row *r)
 	       r->created_at > now_s() - PQ_ACK_HOLD_SECS;
 }
 
+/* Send the due rows of part `part` of nparts (id % nparts). */
 static int flush_part(struct outbox_ctx *ctx, int nparts, int part,
 		      struct xerr *err)
 {

@@ -666,7 +666,7 @@ static int step_int(struct store *st, sqlite3_stmt *s, const char *what,
 	return ret;
 }
 
-static int fts_add(struct store *st, int64_t rowid, const char *who,
+static int fts_add(struct store *st, int which, int64_t rowid, const char *who,
 		   const char *subject, const char *body, struct xerr *err);
 
 void store_fts_text(const char *s, size_t n, struct buf *out)
@@ -1239,21 +1239,15 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 		*id_r = mid;
 	/* The raw blob was bound STATIC: drop the reference now. */
 	sqlite3_clear_bindings(s);
-	if (ret == 1 && m->fts_text) {
-		/* prepared by the caller, off this thread */
-		sqlite3_stmt *f = stmt(st, S_FTS_ADD_READY, err);
-		if (!f)
-			return -1;
-		sqlite3_bind_int64(f, 1, 2 * mid);
-		bind_text(f, 2, m->fts_who);
-		bind_text(f, 3, m->fts_subject);
-		bind_text(f, 4, m->fts_text);
-		if (step_done(st, f, "index for search", err) < 0)
+	if (ret == 1 && m->fts_text) { /* prepared by the caller */
+		if (fts_add(st, S_FTS_ADD_READY, 2 * mid, m->fts_who,
+			    m->fts_subject, m->fts_text, err) < 0)
 			return -1;
 	} else if (ret == 1) {
 		char *who = xasprintf("%s %s", m->from_addr ? m->from_addr : "",
 				      m->from_name ? m->from_name : "");
-		int r = fts_add(st, 2 * mid, who, m->subject, m->text, err);
+		int r = fts_add(st, S_FTS_ADD, 2 * mid, who, m->subject,
+				m->text, err);
 		free(who);
 		if (r < 0)
 			return -1;
@@ -2457,10 +2451,12 @@ out:
 	return ret;
 }
 
-static int fts_add(struct store *st, int64_t rowid, const char *who,
+/* which: S_FTS_ADD (the text goes through peakq_fts()) or
+ * S_FTS_ADD_READY (already store_fts_text()). */
+static int fts_add(struct store *st, int which, int64_t rowid, const char *who,
 		   const char *subject, const char *body, struct xerr *err)
 {
-	sqlite3_stmt *s = stmt(st, S_FTS_ADD, err);
+	sqlite3_stmt *s = stmt(st, which, err);
 
 	if (!s)
 		return -1;
@@ -2492,7 +2488,8 @@ int store_note_add(struct store *st, int64_t id, const char *author,
 			xerr_set(err, XERR_BUG, "store: note not added");
 		goto out;
 	}
-	if (fts_add(st, 2 * r->id + 1, author, NULL, body, err) < 0 ||
+	if (fts_add(st, S_FTS_ADD, 2 * r->id + 1, author, NULL, body, err) <
+		0 ||
 	    case_event(st, id, at, author, "note", err, "note %lld",
 		       (long long)r->id) < 0)
 		goto out;
