@@ -120,15 +120,7 @@ void ingest_decide(const struct conf *conf, const struct ruleset *rules,
 
 static char *fts_of(const char *s)
 {
-	struct buf out;
-	size_t n;
-
-	if (!s)
-		return NULL;
-	n = strlen(s);
-	buf_init(&out, 6 * n + 16); /* as in store.c's peakq_fts() */
-	store_fts_text(s, n, &out);
-	return buf_detach(&out, NULL);
+	return s ? store_fts_string(s, strlen(s), NULL) : NULL;
 }
 
 void ingest_decision_fts(struct ingest_decision *d)
@@ -442,6 +434,7 @@ struct fetched {
 	struct imap_msg im; /* im.data is data */
 	char *data;	    /* owned copy */
 	struct ingest_decision d;
+	int64_t msg_id; /* its message row, once stored in this lot */
 };
 
 /* A log line about a message, said only once its transaction committed
@@ -747,13 +740,12 @@ static int store_one(struct batch *b, struct fetched *f, struct xerr *err)
 	    .body_hash = hash,
 	    .parse_error = d.msg->parse_error,
 	    .order_ids = oids,
-	    .fts_who = d.fts_who,
-	    .fts_subject = d.fts_subject,
-	    .fts_text = d.fts_text,
+	    .search_later = 1, /* store_lot() adds it */
 	};
 	r = store_message_insert(ctx->store, &sm, &msg_id, err);
 	if (r < 0)
 		goto out;
+	f->msg_id = msg_id;
 	if (r == 0) {
 		xerr_set(err, XERR_BUG, "ingest: uid %u stored twice", im->uid);
 		goto out;
@@ -905,9 +897,11 @@ static int store_lot(struct batch *b, struct imap_conn *ic, size_t n,
 	b->open = 1;
 	log_debug("ingest: storing account=%s mailbox=%s messages=%zu", a->name,
 		  b->mailbox, l->nitems);
-	for (size_t j = 0; j < l->nitems; j++)
+	for (size_t j = 0; j < l->nitems; j++) {
+		l->items[j]->msg_id = 0;
 		if (store_one(b, l->items[j], err) < 0)
 			goto rollback;
+	}
 	/* UIDs asked for but not returned were expunged meanwhile: move
 	 * past them unless we stopped early. */
 	if (!l->stopped && l->last_uid > b->max_uid)
@@ -923,6 +917,15 @@ static int store_lot(struct batch *b, struct imap_conn *ic, size_t n,
 				(long long)(n - l->end), now_s(), err) < 0 ||
 	    store_daemon_touch(ctx->store, now_s(), err) < 0)
 		goto rollback;
+	/* The lot's search text last: one FTS5 segment for the lot (see
+	 * store_message_search()). */
+	for (size_t j = 0; j < l->nitems; j++) {
+		const struct fetched *f = l->items[j];
+		if (f->msg_id && store_message_search(
+				     ctx->store, f->msg_id, f->d.fts_who,
+				     f->d.fts_subject, f->d.fts_text, err) < 0)
+			goto rollback;
+	}
 	if (store_commit(ctx->store, err) < 0) {
 		batch_settle(b, 0);
 		xerr_prefix(err, "batch not stored (it will be fetched again)");

@@ -692,22 +692,30 @@ void store_fts_text(const char *s, size_t n, struct buf *out)
 	buf_release(&norm);
 }
 
+char *store_fts_string(const char *s, size_t n, size_t *len_r)
+{
+	struct buf out;
+
+	/* Folding may triple a character and spacing CJK doubles that. */
+	buf_init(&out, 6 * n + 16);
+	store_fts_text(s, n, &out);
+	return buf_detach(&out, len_r);
+}
+
 /* SQL peakq_fts(text): store_fts_text() for the search index. */
 static void sql_fts(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *t = (const char *)sqlite3_value_text(argv[0]);
-	size_t n = (size_t)sqlite3_value_bytes(argv[0]);
-	struct buf out;
+	size_t n;
+	char *f;
 
 	(void)argc;
 	if (!t) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	buf_init(&out, 6 * n + 16);
-	store_fts_text(t, n, &out);
-	sqlite3_result_text(ctx, buf_str(&out), (int)out.len, SQLITE_TRANSIENT);
-	buf_release(&out);
+	f = store_fts_string(t, (size_t)sqlite3_value_bytes(argv[0]), &n);
+	sqlite3_result_text(ctx, f, (int)n, free);
 }
 
 static int migrate(struct store *st, int readonly, struct xerr *err)
@@ -1239,11 +1247,7 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 		*id_r = mid;
 	/* The raw blob was bound STATIC: drop the reference now. */
 	sqlite3_clear_bindings(s);
-	if (ret == 1 && m->fts_text) { /* prepared by the caller */
-		if (fts_add(st, S_FTS_ADD_READY, 2 * mid, m->fts_who,
-			    m->fts_subject, m->fts_text, err) < 0)
-			return -1;
-	} else if (ret == 1) {
+	if (ret == 1 && !m->search_later) {
 		char *who = xasprintf("%s %s", m->from_addr ? m->from_addr : "",
 				      m->from_name ? m->from_name : "");
 		int r = fts_add(st, S_FTS_ADD, 2 * mid, who, m->subject,
@@ -1253,6 +1257,13 @@ int store_message_insert(struct store *st, const struct store_message_new *m,
 			return -1;
 	}
 	return ret;
+}
+
+int store_message_search(struct store *st, int64_t id, const char *who,
+			 const char *subject, const char *text,
+			 struct xerr *err)
+{
+	return fts_add(st, S_FTS_ADD_READY, 2 * id, who, subject, text, err);
 }
 
 int store_event_add(struct store *st, int64_t case_id, int64_t at,
@@ -2528,6 +2539,19 @@ int store_case_notes(struct store *st, int64_t case_id,
 
 /* ---------------------------------------------------------------- search */
 
+/* Append w[0..n) to q as one quoted FTS5 phrase (after a space if q is
+ * not empty); -1 when q is full. */
+static int fts_phrase(struct buf *q, const char *w, size_t n)
+{
+	if ((q->len && buf_addc(q, ' ') < 0) || buf_addc(q, '"') < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if ((w[i] == '"' && buf_addc(q, '"') < 0) ||
+		    buf_addc(q, w[i]) < 0)
+			return -1;
+	return buf_addc(q, '"');
+}
+
 /* query -> an FTS5 expression: each word a quoted phrase of its tokens
  * (so CJK words match as runs of characters), all words required. */
 static void fts_query(const char *query, struct buf *q)
@@ -2535,34 +2559,25 @@ static void fts_query(const char *query, struct buf *q)
 	const char *p = query;
 
 	while (*p) {
-		size_t k;
-		struct buf w;
+		size_t k, wn;
+		char *w;
+		int any = 0, full = 0;
+
 		p += strspn(p, " \t\r\n");
 		k = strcspn(p, " \t\r\n");
 		if (!k)
 			break;
-		buf_init(&w, 6 * k + 16);
-		store_fts_text(p, k, &w);
+		w = store_fts_string(p, k, &wn);
 		/* Keep what the tokenizer keeps; quote the rest away. */
-		int any = 0;
-		for (size_t i = 0; i < w.len; i++)
-			if ((unsigned char)w.data[i] >= 0x80 ||
-			    isalnum((unsigned char)w.data[i]))
+		for (size_t i = 0; i < wn; i++)
+			if ((unsigned char)w[i] >= 0x80 ||
+			    isalnum((unsigned char)w[i]))
 				any = 1;
-		if (any) {
-			if (q->len && buf_addc(q, ' ') < 0)
-				break;
-			if (buf_addc(q, '"') < 0)
-				break;
-			for (size_t i = 0; i < w.len; i++)
-				if ((w.data[i] == '"' &&
-				     buf_addc(q, '"') < 0) ||
-				    buf_addc(q, w.data[i]) < 0)
-					break;
-			if (buf_addc(q, '"') < 0)
-				break;
-		}
-		buf_release(&w);
+		if (any)
+			full = fts_phrase(q, w, wn) < 0;
+		free(w);
+		if (full)
+			break;
 		p += k;
 	}
 }

@@ -160,15 +160,26 @@ struct store_message_new {
 	const char *body_hash;
 	const char *parse_error;
 	const char *order_ids; /* space-separated */
-	/* The search index's text of "from_addr from_name", subject and
-	 * text, already through store_fts_text() (fts_text non-NULL), or
-	 * NULL for the insert to compute it. */
-	const char *fts_who, *fts_subject, *fts_text;
+	/* Set: the insert leaves the message out of the search index and
+	 * the caller adds it with store_message_search() in the same
+	 * transaction. Not set: the insert adds it, computing the text. */
+	int search_later;
 };
 /* Insert; 1 and *id_r when inserted, 0 when (mailbox, uidvalidity, uid)
  * already exists, -1 on error. */
 int store_message_insert(struct store *st, const struct store_message_new *m,
 			 int64_t *id_r, struct xerr *err) WARN_UNUSED;
+/* Add message id to the search index: the text of "from_addr from_name",
+ * the subject and the text, each already through store_fts_text() (or
+ * NULL). FTS5 writes the words it holds to disk at the start of every
+ * statement that opens a savepoint (most inserts here do), so a caller
+ * storing many messages in one transaction adds all their search text
+ * after its other statements, just before committing: one index segment
+ * per transaction instead of one per message, and far less merging as the
+ * index grows (issue 9, store growth). */
+int store_message_search(struct store *st, int64_t id, const char *who,
+			 const char *subject, const char *text,
+			 struct xerr *err) WARN_UNUSED;
 
 int store_event_add(struct store *st, int64_t case_id, int64_t at,
 		    const char *actor, const char *kind, const char *detail,
@@ -433,6 +444,9 @@ struct buf;
  * (case, width, traditional -> simplified Chinese) with every CJK
  * character a separate token. Appends to out. */
 void store_fts_text(const char *s, size_t n, struct buf *out);
+/* store_fts_text() of s[0..n) as a new string (free()), its length in
+ * *len_r when len_r is not NULL. */
+char *store_fts_string(const char *s, size_t n, size_t *len_r);
 
 struct store_hit {
 	int64_t case_id;

@@ -380,11 +380,45 @@ int main(void)
 	store_fts_text("寄錯ＡＢＣ x", strlen("寄錯ＡＢＣ x"), &fb);
 	is_str(buf_str(&fb), " 寄  错 abc x", "index text: CJK split, folded");
 	buf_release(&fb);
+	size_t fn = 0;
+	char *fs =
+	    store_fts_string("寄錯ＡＢＣ x", strlen("寄錯ＡＢＣ x"), &fn);
+	ok(strcmp(fs, " 寄  错 abc x") == 0 && fn == strlen(fs),
+	   "index text as a string, with its length");
+	free(fs);
+	/* A message stored with search_later is found only once the caller
+	 * adds its text, in the same transaction. */
+	struct store_message_new later = m;
+	later.uid = 40;
+	later.message_id = "later@x";
+	later.text = "kumquat marmalade";
+	later.search_later = 1;
+	int64_t lid = 0;
+	ok(store_begin(st, &err) == 0 &&
+	       store_message_insert(st, &later, &lid, &err) == 1 &&
+	       store_commit(st, &err) == 0,
+	   "a message stored, its search text left for later");
+	hits = 0;
+	ok(store_search(st, "kumquat", 10, hit_cb, &hits, &err) == 0 &&
+	       hits == 0,
+	   "search_later: not in the index by itself");
+	fs = store_fts_string("Kumquat MARMALADE", 17, NULL);
+	ok(store_begin(st, &err) == 0 &&
+	       store_message_search(st, lid, "ann example net", NULL, fs,
+				    &err) == 0 &&
+	       store_commit(st, &err) == 0,
+	   "its search text added");
+	free(fs);
+	hits = 0;
+	ok(store_search(st, "marmalade kumquat", 10, hit_cb, &hits, &err) ==
+		   0 &&
+	       hits == 1,
+	   "then search finds it");
 	store_close(&st2);
 
 	struct store_counts cnt;
 	ok(store_counts(st, &cnt, &err) == 0 && cnt.cases == 3 &&
-	       cnt.messages == 1 && cnt.outbox_uncertain == 1 &&
+	       cnt.messages == 2 && cnt.outbox_uncertain == 1 &&
 	       cnt.outbox_sent == 1,
 	   "counts");
 	ok(tally_agrees(path),
