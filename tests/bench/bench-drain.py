@@ -6,7 +6,8 @@ N (BENCH_DRAIN_N, default 10,000) realistic messages in the support INBOX:
 2-40 KB, English and Chinese, single part, multipart/alternative and with
 a small attachment, each from its own customer. Then, on the same servers:
 
-  baseline (a): mbsync (isync) fetches the whole INBOX into a Maildir;
+  baseline (a): mbsync (isync) fetches the whole INBOX into a Maildir,
+                three times into an empty one; the fastest counts;
   peakqd alone: ingests it with the MTA unreachable (the acks wait in the
                 outbox): the ingestion's own speed, with no Postfix or
                 LMTP delivery sharing the cores; then the copies are
@@ -34,6 +35,7 @@ peak RSS < 32 MB and flat (within 10%) from the 1,000th to the last message.
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -118,7 +120,13 @@ def run_peakqd(srv, y, until_acks, perf=False, tenths=True):
                     continue
                 db = sqlite3.connect(db_path, timeout=10)
             try:
-                stored, done = db.execute("SELECT count(*), coalesce(sum(imap_done), 0) FROM message").fetchone()
+                # From indexes only: imap_done sits after the raw message
+                # in each row, so a sum over it read every message's
+                # overflow pages (200 MB at 10,000 messages) five times a
+                # second, on the daemon's two cores.
+                (stored,) = db.execute("SELECT count(*) FROM message").fetchone()
+                (todo,) = db.execute("SELECT count(*) FROM message WHERE imap_done = 0").fetchone()
+                done = stored - todo
                 sent = db.execute("SELECT count(*) FROM outbox WHERE state = 'sent'").fetchone()[0]
             except sqlite3.Error:
                 continue
@@ -192,14 +200,24 @@ def main():
             "MaildirStore local\nPath %s/mbsync/\nInbox %s/mbsync/INBOX\n\n"
             "Channel c\nFar :remote:\nNear :local:\nPatterns INBOX\nCreate Near\nSync Pull\n"
             "SyncState *\n" % (env["PQ_IMAPS_PORT"], env["PQ_SUPPORT_USER"], T, env["PQ_CA_FILE"], T, T))
-        t0 = time.monotonic()
-        r = subprocess.run(["mbsync", "-c", os.path.join(T, "mbsyncrc"), "-q", "c"],
-                           capture_output=True, text=True)
-        t_mbsync = time.monotonic() - t0
-        got = sum(len(f) for _, _, f in os.walk(os.path.join(T, "mbsync", "INBOX")))
-        if r.returncode != 0 or got < N:
-            print("bench-drain: mbsync failed (%d, %d files): %s" % (r.returncode, got, r.stderr[-500:]))
-            return 1
+        # Three runs into an empty Maildir, the fastest counts: on this VM
+        # one run swings between about 750 and 2100 msg/s, and the
+        # baseline should be what mbsync can do, not its bad luck.
+        mb_times = []
+        for _ in range(3):
+            shutil.rmtree(os.path.join(T, "mbsync"))
+            os.mkdir(os.path.join(T, "mbsync"))
+            t0 = time.monotonic()
+            r = subprocess.run(["mbsync", "-c", os.path.join(T, "mbsyncrc"), "-q", "c"],
+                               capture_output=True, text=True)
+            mb_times.append(time.monotonic() - t0)
+            got = sum(len(f) for _, _, f in os.walk(os.path.join(T, "mbsync", "INBOX")))
+            if r.returncode != 0 or got < N:
+                print("bench-drain: mbsync failed (%d, %d files): %s" % (r.returncode, got, r.stderr[-500:]))
+                return 1
+        t_mbsync = min(mb_times)
+        print("  mbsync runs: %s msg/s (the fastest counts)"
+              % " ".join("%.0f" % (N / t) for t in mb_times), flush=True)
 
         # Baseline (b): smtp-source, ack-sized, over 1 and 4 reused
         # connections.
