@@ -111,19 +111,28 @@ static int64_t backoff(int64_t first, int attempts)
 	return d - d / 5 + (int64_t)(random() % (d / 5 * 2 + 1));
 }
 
+/* In st's transaction: the pending 'sent' marks of ctx. */
+static int put_marks(struct store *st, const struct outbox_ctx *ctx,
+		     struct xerr *err)
+{
+	for (size_t i = 0; i < ctx->ndone; i++)
+		if (store_outbox_mark(st, ctx->done_ids[i], OUTBOX_SENT,
+				      now_s(), ctx->done_attempts[i], 0, NULL,
+				      err) < 0)
+			return -1;
+	return 0;
+}
+
 int outbox_commit_marks(struct outbox_ctx *ctx, struct xerr *err)
 {
 	if (ctx->ndone == 0)
 		return 0;
 	if (store_begin(ctx->store, err) < 0)
 		return -1;
-	for (size_t i = 0; i < ctx->ndone; i++)
-		if (store_outbox_mark(ctx->store, ctx->done_ids[i], OUTBOX_SENT,
-				      now_s(), ctx->done_attempts[i], 0, NULL,
-				      err) < 0) {
-			store_rollback(ctx->store);
-			return -1;
-		}
+	if (put_marks(ctx->store, ctx, err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
 	if (store_commit(ctx->store, err) < 0)
 		return -1;
 	ctx->ndone = 0;
@@ -144,6 +153,93 @@ static int mark(struct outbox_ctx *ctx, int64_t id,
 	return store_commit(ctx->store, err);
 }
 
+/* Group commit of the senders' claims. Each sender claims a row just
+ * before its SMTP transaction, as one sender alone does, so a crash still
+ * leaves at most one row 'sending' per sender; but a claim that arrives
+ * while another sender's commit is under way waits for it, and the next
+ * commit takes every claim queued meanwhile, with those senders' pending
+ * 'sent' marks: one fsync for several acks instead of one each. */
+struct claim_req {
+	struct outbox_ctx *lane; /* its marks go in the same commit */
+	int64_t id;
+	int attempts;
+	int got;   /* 1: claimed; 0: taken or finished by someone else */
+	int state; /* 0 queued, 1 done, -1 failed (err) */
+	struct xerr err;
+};
+
+struct claim_group {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct claim_req *q[PQ_SMTP_CONNECTIONS_MAX];
+	int nq, busy;
+};
+
+/* Commit the claims of batch (n requests) on ctx's store handle, with
+ * their senders' pending marks; each request's got is set. 0, or -1 with
+ * err (nothing committed). */
+static int claim_batch(struct outbox_ctx *ctx, struct claim_req **batch, int n,
+		       struct xerr *err)
+{
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		int got;
+		if (put_marks(ctx->store, batch[i]->lane, err) < 0 ||
+		    (got = store_outbox_claim(ctx->store, batch[i]->id,
+					      batch[i]->attempts, err)) < 0) {
+			store_rollback(ctx->store);
+			return -1;
+		}
+		batch[i]->got = got;
+	}
+	return store_commit(ctx->store, err);
+}
+
+/* Claim row id (see claim_batch); 1 claimed, 0 not, -1 on a store error. */
+static int group_claim(struct outbox_ctx *ctx, int64_t id, int attempts,
+		       struct xerr *err)
+{
+	struct claim_group *g = ctx->group;
+	struct claim_req me = {.lane = ctx, .id = id, .attempts = attempts};
+
+	pthread_mutex_lock(&g->mu);
+	g->q[g->nq++] = &me;
+	while (me.state == 0) {
+		if (g->busy) {
+			pthread_cond_wait(&g->cv, &g->mu);
+			continue;
+		}
+		/* This sender commits for every claim queued by now. */
+		struct claim_req *batch[PQ_SMTP_CONNECTIONS_MAX];
+		int n = g->nq;
+		memcpy(batch, g->q, sizeof(batch[0]) * (size_t)n);
+		struct xerr e = {0};
+		g->nq = 0;
+		g->busy = 1;
+		pthread_mutex_unlock(&g->mu);
+		int r = claim_batch(ctx, batch, n, &e);
+		pthread_mutex_lock(&g->mu);
+		/* The results, under the lock: the others read them when they
+		 * wake. */
+		for (int i = 0; i < n; i++) {
+			if (r == 0)
+				batch[i]->lane->ndone = 0;
+			else
+				batch[i]->err = e;
+			batch[i]->state = r == 0 ? 1 : -1;
+		}
+		g->busy = 0;
+		pthread_cond_broadcast(&g->cv);
+	}
+	pthread_mutex_unlock(&g->mu);
+	if (me.state < 0) {
+		*err = me.err;
+		return -1;
+	}
+	return me.got;
+}
+
 /* Claim, send and record one row. Returns 0 when done with it (sent,
  * failed for good, or taken by another process), 1 after a temporary
  * failure (the server is probably unreachable), -1 on a store error. */
@@ -153,14 +249,20 @@ static int send_row(struct outbox_ctx *ctx, const struct store_outbox_row *r,
 	struct xerr serr = {0};
 	int attempts = r->attempts + 1, got, uncertain = 0;
 
-	if (store_begin(ctx->store, err) < 0)
-		return -1;
-	if ((got = store_outbox_claim(ctx->store, r->id, attempts, err)) < 0) {
-		store_rollback(ctx->store);
-		return -1;
+	if (ctx->group) {
+		if ((got = group_claim(ctx, r->id, attempts, err)) < 0)
+			return -1;
+	} else {
+		if (store_begin(ctx->store, err) < 0)
+			return -1;
+		if ((got = store_outbox_claim(ctx->store, r->id, attempts,
+					      err)) < 0) {
+			store_rollback(ctx->store);
+			return -1;
+		}
+		if (store_commit(ctx->store, err) < 0)
+			return -1;
 	}
-	if (store_commit(ctx->store, err) < 0)
-		return -1;
 	if (!got)
 		return 0;
 	log_debug("outbox: sending row %lld (%s for case %lld)",
@@ -364,6 +466,8 @@ static struct outbox_ctx *lane(struct outbox_ctx *ctx, int k)
 int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 {
 	struct lane_run runs[PQ_SMTP_CONNECTIONS_MAX] = {{0}};
+	struct claim_group group = {.mu = PTHREAD_MUTEX_INITIALIZER,
+				    .cv = PTHREAD_COND_INITIALIZER};
 	int nparts = ctx->conf->smtp.connections, ret, down = 0;
 	sigset_t all, old;
 
@@ -384,9 +488,11 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 	if (!ctx->mark_batch)
 		ctx->mark_batch = 1;
 	ctx->down = &down;
+	ctx->group = &group;
 	for (int k = 1; k < nparts; k++) {
 		runs[k].ctx->mark_batch = ctx->mark_batch;
 		runs[k].ctx->down = &down;
+		runs[k].ctx->group = &group;
 	}
 	/* Signals stay with the calling thread (it may be interrupted). */
 	sigfillset(&all);
@@ -412,6 +518,7 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 			ret = -1;
 		}
 		l->down = NULL;
+		l->group = NULL;
 		ctx->sent += l->sent;
 		ctx->temp_failed += l->temp_failed;
 		ctx->failed += l->failed;
@@ -420,6 +527,9 @@ int outbox_flush(struct outbox_ctx *ctx, struct xerr *err)
 		l->sent = l->temp_failed = l->failed = l->uncertain = 0;
 	}
 	ctx->down = NULL;
+	ctx->group = NULL;
+	pthread_cond_destroy(&group.cv);
+	pthread_mutex_destroy(&group.mu);
 	return ret;
 }
 

@@ -26,6 +26,8 @@
  * never resent: they were in fact sent. */
 #define OUTBOX_MARK_BATCH 16
 
+struct claim_group;
+
 struct outbox_ctx {
 	const struct conf *conf;
 	struct store *store;
@@ -45,6 +47,9 @@ struct outbox_ctx {
 	 * a new connection), and the other senders, made on first use. */
 	const struct conf *smtp_conf;
 	struct outbox_ctx *lanes[PQ_SMTP_CONNECTIONS_MAX - 1];
+	/* While several senders flush (outbox.c): their claims share
+	 * commits. NULL otherwise. */
+	struct claim_group *group;
 };
 
 /* At start: 'sending' -> 'uncertain'. Logs each. Returns 0 or -1. */
