@@ -2733,11 +2733,12 @@ out:
 #define REPORT_SCAN(t, a) " FROM " t " " a " JOIN sel ON sel.id = " a ".case_id"
 #define REPORT_LOOKUP(t, a)                                                    \
 	" FROM sel CROSS JOIN " t " " a " ON " a ".case_id = sel.id"
-#define REPORT_HEAD                                                            \
+#define REPORT_HEAD_OF(c)                                                      \
 	"WITH sel AS (SELECT c.* FROM cases c LEFT JOIN mailbox mb ON"         \
 	"  mb.id = c.mailbox_id WHERE" REPORT_SCOPE "),"                       \
-	" msg AS (SELECT m.case_id, count(*) AS n, sum(sel.first_reply_at"     \
-	"  IS NOT NULL AND m.received_at < sel.first_reply_at) AS before"
+	" msg AS (SELECT m.case_id, count(*) AS n, sum(" c ".first_reply_at"   \
+	"  IS NOT NULL AND m.received_at < " c ".first_reply_at) AS before"
+#define REPORT_HEAD REPORT_HEAD_OF("sel")
 #define REPORT_MID                                                             \
 	" GROUP BY m.case_id),"                                                \
 	" ev AS (SELECT e.case_id, sum(e.kind = 'reopened' OR (e.kind ="       \
@@ -2745,10 +2746,11 @@ out:
 	"  min(CASE WHEN e.kind IN ('claimed','assigned') THEN e.at END)"      \
 	"  AS claimed_at, min(CASE WHEN e.kind = 'replied' THEN e.id END)"     \
 	"  AS replied_ev, max(e.kind = 'escalated') AS esc"
-#define REPORT_TAIL                                                            \
+#define REPORT_TAIL REPORT_TAIL_OF(" JOIN sel ON sel.id = o.case_id")
+#define REPORT_TAIL_OF(join)                                                   \
 	" GROUP BY e.case_id),"                                                \
-	" ack AS (SELECT o.case_id, o.state, o.reason FROM outbox o JOIN"      \
-	"  sel ON sel.id = o.case_id WHERE o.kind = 'ack')"                    \
+	" ack AS (SELECT o.case_id, o.state, o.reason FROM outbox o" join      \
+	"  WHERE o.kind = 'ack')"                                              \
 	" SELECT sel.id, sel.created_at, sel.due_at, sel.acked_at,"            \
 	" sel.first_reply_at, sel.resolved_at, ev.claimed_at, sel.status,"     \
 	" sel.category, sel.priority, sel.lang, sel.rule, sel.template,"       \
@@ -2764,6 +2766,14 @@ out:
 
 static const char report_scan_sql[] = REPORT_HEAD REPORT_SCAN("message", "m")
     REPORT_MID REPORT_SCAN("event", "e") REPORT_TAIL;
+/* The whole store: each aggregate over its whole table, in case order (a
+ * message's case by rowid for the reply time), and only the final join
+ * picks the selected cases; joining each table to sel made SQLite build a
+ * temporary index of sel for every one (3.95 s -> 2.93 s for 200,000
+ * cases, the same rows). */
+static const char report_all_sql[] = REPORT_HEAD_OF(
+    "c2") " FROM message m JOIN cases c2 ON c2.id = m.case_id" REPORT_MID
+	  " FROM event e" REPORT_TAIL_OF("");
 static const char report_lookup_sql[] =
     REPORT_HEAD REPORT_LOOKUP("message", "m")
 	REPORT_MID REPORT_LOOKUP("event", "e") REPORT_TAIL;
@@ -2807,11 +2817,12 @@ int store_report_cases(struct store *st, int64_t since, int64_t until,
 	sqlite3_stmt *s = NULL;
 	int rc, ret = -1;
 
-	rc = sqlite3_prepare_v2(st->db,
-				small_period(st, since, until)
-				    ? report_lookup_sql
-				    : report_scan_sql,
-				-1, &s, NULL);
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    since <= 0 && until == INT64_MAX ? report_all_sql
+	    : small_period(st, since, until) ? report_lookup_sql
+					     : report_scan_sql,
+	    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return db_error(st, rc, "prepare report", err);
 	sqlite3_bind_int64(s, 1, since);
@@ -3079,6 +3090,7 @@ int store_query_plans(struct store *st,
 		const char *what, *sql;
 	} named[] = {
 	    {"whole: report of most of the store", report_scan_sql},
+	    {"whole: report of the whole store", report_all_sql},
 	    {"report of a period", report_lookup_sql},
 	    {"report escalations", report_esc_sql},
 	    {"search", search_sql},
