@@ -159,6 +159,8 @@ struct build {
 	struct report *r;
 	size_t *case_day, *case_cat; /* per case, for day_cat */
 	size_t n, cap;
+	int64_t day_lo, day_hi; /* the last case's local day, [lo, hi) */
+	long day_d;		/* and its index */
 };
 
 static int case_cb(const struct store_report_case *c, void *ctx)
@@ -201,9 +203,19 @@ static int case_cb(const struct store_report_case *c, void *ctx)
 	r->week_hour[(tm.tm_wday + 6) % 7][tm.tm_hour]++;
 	if (!r->day0)
 		r->day0 = day_start(c->created_at);
-	d = day_index(r->day0, c->created_at);
-	if (d < 0)
-		d = 0;
+	/* Cases come in order of creation: the day's bounds are computed
+	 * once a day, not per case (mktime() reads the zone file again each
+	 * time when TZ is not set). */
+	if (c->created_at >= b->day_lo && c->created_at < b->day_hi) {
+		d = b->day_d;
+	} else {
+		d = day_index(r->day0, c->created_at);
+		if (d < 0)
+			d = 0;
+		b->day_lo = day_start(c->created_at);
+		b->day_hi = day_start(b->day_lo + 26 * 3600); /* days <= 25 h */
+		b->day_d = d;
+	}
 	if ((size_t)d >= r->ndays) {
 		size_t nd = (size_t)d + 1;
 		r->day = xreallocarray(r->day, nd, sizeof(*r->day));
@@ -225,9 +237,9 @@ static int case_cb(const struct store_report_case *c, void *ctx)
 
 static int esc_cb(const char *reason, long long n, void *ctx)
 {
-	struct report *r = ctx;
+	struct build *b = ctx;
 
-	group(&r->esc_reason, reason, NULL)->cases += n;
+	group(&b->r->esc_reason, reason, NULL)->cases += n;
 	return 0;
 }
 
@@ -256,10 +268,8 @@ int report_build(struct store *st, int64_t since, int64_t until,
 	r->all.name = xstrdup("all");
 	if (since > 0)
 		r->day0 = day_start(since);
-	if (store_report_cases(st, since, until, mailbox, case_cb, &b, err) <
-		0 ||
-	    store_report_escalations(st, since, until, mailbox, esc_cb, r,
-				     err) < 0)
+	if (store_report_cases(st, since, until, mailbox, case_cb, esc_cb, &b,
+			       err) < 0)
 		goto out;
 	/* Biggest first: what a lead reads top-down. */
 	struct report_groups *sorted[] = {

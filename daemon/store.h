@@ -491,16 +491,15 @@ struct store_report_case {
 	int nbefore_reply; /* of them, received before the first reply */
 	int nreopened;	   /* reopenings (by the customer or an agent) */
 };
+/* Calls cb for each case, in order of creation, then esc_cb for each
+ * escalation reason of those cases (event details) with its count, most
+ * first. A callback returns non-zero to stop. */
 int store_report_cases(struct store *st, int64_t since, int64_t until,
 		       const char *mailbox,
 		       int (*cb)(const struct store_report_case *c, void *ctx),
+		       int (*esc_cb)(const char *reason, long long n,
+				     void *ctx),
 		       void *ctx, struct xerr *err) WARN_UNUSED;
-/* Escalation reasons of those cases (event details), with counts. */
-int store_report_escalations(struct store *st, int64_t since, int64_t until,
-			     const char *mailbox,
-			     int (*cb)(const char *reason, long long n,
-				       void *ctx),
-			     void *ctx, struct xerr *err) WARN_UNUSED;
 
 /* Counts for summaries and tests. */
 struct store_counts {

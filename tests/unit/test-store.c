@@ -141,8 +141,8 @@ int main(void)
 		diag("%s", err.msg);
 		return done_testing();
 	}
-	is_int(store_schema_version(st), 6,
-	       "schema version 6 (all migrations run)");
+	is_int(store_schema_version(st), 7,
+	       "schema version 7 (all migrations run)");
 	ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	   "store file is mode 0600");
 	ok(strlen(store_instance(st)) == 24, "instance token");
