@@ -265,6 +265,35 @@ static int platform_field(const struct line *l)
 	return 0;
 }
 
+/* Etsy's notice line ("colmdaly sent you a message about order #898...":
+ * a user name, one word, then those words) and the item it names on the
+ * next line, in brackets ("(Fireside Soy Candle - Cedar, Smoke & Clove,
+ * 8oz)" is not smoke damage). "I sent you a message about this" is the
+ * customer's. */
+static int etsy_notice_line(const struct line *l)
+{
+	static const char about[] = " sent you a message about ";
+	const char *at =
+	    ascii_memcasemem(l->t, l->tn, about, sizeof(about) - 1);
+
+	if (!at || at == l->t || (at - l->t == 1 && (*l->t | 0x20) == 'i'))
+		return 0;
+	return memchr(l->t, ' ', (size_t)(at - l->t)) == NULL;
+}
+
+static int etsy_notice(const struct line *ls, size_t i)
+{
+	const struct line *l = &ls[i];
+	size_t n = l->tn;
+
+	if (etsy_notice_line(l))
+		return 1;
+	while (n && (l->t[n - 1] == ' ' || l->t[n - 1] == '\r'))
+		n--;
+	return i > 0 && n >= 2 && l->t[0] == '(' && l->t[n - 1] == ')' &&
+	       etsy_notice_line(&ls[i - 1]);
+}
+
 /* A row of the item table in Amazon's "X has sent you a message about the
  * following order" notice: it ends with the ASIN ("1  Kids Snow Boots,
  * Size 13   B0QZ68K2P5"), or is the table's heading ("#  Item Name ...
@@ -347,7 +376,8 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		if (k || signature(&ls[i]) || footer(&ls[i]))
 			break;
 		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
-				platform_field(&ls[i]) || asin_row(&ls[i])
+				platform_field(&ls[i]) || asin_row(&ls[i]) ||
+				etsy_notice(ls, i)
 			    ? quoted
 			    : fresh,
 			&ls[i]) < 0)

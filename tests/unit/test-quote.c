@@ -130,6 +130,14 @@ static const struct {
     {"'On' in a sentence is not an attribution",
      "On Monday it was still not here.\nWhy?\n",
      "On Monday it was still not here.\nWhy?\n"},
+    {"Etsy's notice line and the item it names are theirs",
+     "Etsy Conversations\ncolmdaly sent you a message about order #898186\n"
+     "(Fireside Soy Candle - Cedar, Smoke & Clove, 8oz)\n"
+     "Hey! Please leave my name out.\n(I mean it.)\n",
+     "Etsy Conversations\nHey! Please leave my name out.\n(I mean it.)\n"},
+    {"'I sent you a message about' is the customer's",
+     "I sent you a message about this four days ago.\n(No reply.)\n",
+     "I sent you a message about this four days ago.\n(No reply.)\n"},
     {"'From:' in a sentence is not a header block",
      "From: my mother, a gift\nit is late\n",
      "From: my mother, a gift\nit is late\n"},
