@@ -2980,17 +2980,18 @@ static void merge_ack_row(sqlite3_stmt *s, struct report_merge *m)
 		m->agg[k].ack_reason = strtab_id(&m->str, reason);
 }
 
-static const struct strtab *esc_sort_str;
+struct esc_count {
+	const char *reason;
+	long long n;
+};
 
-static int cmp_esc_reason(const void *a, const void *b)
+static int cmp_esc_count(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	long long cx = esc_sort_str->count[x - 1],
-		  cy = esc_sort_str->count[y - 1];
+	const struct esc_count *x = a, *y = b;
 
-	if (cx != cy)
-		return cx < cy ? 1 : -1;
-	return strcmp(esc_sort_str->s[x - 1], esc_sort_str->s[y - 1]);
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->reason, y->reason);
 }
 
 static int
@@ -3002,7 +3003,7 @@ report_merged(struct store *st, int64_t since, int64_t until,
 {
 	struct report_merge m = {0};
 	sqlite3_stmt *s = NULL;
-	uint32_t *order = NULL;
+	struct esc_count *order = NULL;
 	size_t norder = 0;
 	int rc, ret = -1, stop = 0;
 
@@ -3059,18 +3060,19 @@ report_merged(struct store *st, int64_t since, int64_t until,
 	/* Escalation reasons of the selected cases, most first, then by
 	 * name (as report_esc_sql orders them). */
 	for (size_t i = 0; i < m.nesc; i++)
-		if (m.agg[m.esc[i].slot].sel &&
-		    m.str.count[m.esc[i].reason - 1]++ == 0) {
+		if (m.agg[m.esc[i].slot].sel)
+			m.str.count[m.esc[i].reason - 1]++;
+	for (size_t i = 0; i < m.str.n; i++)
+		if (m.str.count[i]) {
 			order =
 			    xreallocarray(order, norder + 1, sizeof(*order));
-			order[norder++] = m.esc[i].reason;
+			order[norder].reason = m.str.s[i];
+			order[norder++].n = m.str.count[i];
 		}
-	esc_sort_str = &m.str;
 	if (norder)
-		qsort(order, norder, sizeof(*order), cmp_esc_reason);
+		qsort(order, norder, sizeof(*order), cmp_esc_count);
 	for (size_t i = 0; !stop && i < norder; i++)
-		stop = esc_cb(m.str.s[order[i] - 1], m.str.count[order[i] - 1],
-			      ctx);
+		stop = esc_cb(order[i].reason, order[i].n, ctx);
 	ret = 0;
 out:
 	sqlite3_finalize(s);
