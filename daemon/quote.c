@@ -136,6 +136,8 @@ static int footer(const struct line *l)
 	    "Please do not include links or personal email",
 	    "Reply to this email to respond to the buyer",
 	    "Reply to this message in My eBay",
+	    "Reply to this message in Messages on eBay",
+	    "Email reference id:",
 	    "eBay will never ask you",
 	    "View and reply to this conversation on Etsy",
 	    "请在千牛工作台",
@@ -171,6 +173,11 @@ static int footer(const struct line *l)
 	for (size_t i = 0; starts_with[i]; i++)
 		if (starts(l, starts_with[i]))
 			return 1;
+	/* eBay's footer sentence, also after another on the same line
+	 * ("Reply ... on eBay. Only purchases on eBay are covered by the eBay
+	 * Money Back Guarantee."): not the customer asking for a guarantee */
+	if (contains(l, "Only purchases on eBay are covered"))
+		return 1;
 	while (n && (*p == ' ' || *p == '\t'))
 		p++, n--;
 	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))

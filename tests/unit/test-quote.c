@@ -135,6 +135,10 @@ static const struct {
      "(Fireside Soy Candle - Cedar, Smoke & Clove, 8oz)\n"
      "Hey! Please leave my name out.\n(I mean it.)\n",
      "Etsy Conversations\nHey! Please leave my name out.\n(I mean it.)\n"},
+    {"eBay's footer sentence after another one on the line is theirs",
+     "换一个可以吗？\n\nReply to this message in Messages on eBay. Only "
+     "purchases on eBay are covered by the eBay Money Back Guarantee.\n",
+     "换一个可以吗？\n\n"},
     {"'I sent you a message about' is the customer's",
      "I sent you a message about this four days ago.\n(No reply.)\n",
      "I sent you a message about this four days ago.\n(No reply.)\n"},
