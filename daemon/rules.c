@@ -56,9 +56,9 @@ struct rule {
 };
 
 struct keyword {
-	char *norm;  /* normalised */
-	char *orig;  /* as first written */
-	int negates; /* starts with a negation: never negated itself */
+	const char *norm; /* normalised; owned by the ruleset's norms */
+	char *orig;	  /* as first written */
+	int negates;	  /* starts with a negation: never negated itself */
 };
 
 struct ruleset {
@@ -67,8 +67,7 @@ struct ruleset {
 	struct rule fallback;
 	struct keyword *kw;
 	size_t nkw, kwcap;
-	unsigned *hash; /* open addressing: kw index + 1, 0 = empty */
-	size_t hashcap;
+	struct strtab norms; /* kw[i].norm has id i + 1 */
 	struct matcher *m;
 	const char **cats, **tmpls;
 	size_t ncats, ntmpls;
@@ -352,12 +351,10 @@ void rules_free(struct ruleset **setp)
 		rule_release(&set->rules[i]);
 	free(set->rules);
 	rule_release(&set->fallback);
-	for (size_t i = 0; i < set->nkw; i++) {
-		free(set->kw[i].norm);
+	for (size_t i = 0; i < set->nkw; i++)
 		free(set->kw[i].orig);
-	}
 	free(set->kw);
-	free(set->hash);
+	strtab_free(&set->norms);
 	match_free(&set->m);
 	free(set->cats);
 	free(set->tmpls);
@@ -394,47 +391,20 @@ size_t rules_categories(const struct ruleset *set, const char ***names_r)
 
 /* ---------------------------------------------------------------- keywords */
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
 /* Index of normalised keyword norm, adding it if new. */
 static unsigned intern(struct ruleset *set, const char *norm, const char *orig)
 {
-	uint32_t h;
-	size_t i;
+	uint32_t id = strtab_id(&set->norms, norm);
 
-	if (set->nkw * 2 >= set->hashcap) {
-		size_t cap = set->hashcap ? set->hashcap * 2 : 256;
-		unsigned *t = xcalloc(cap, sizeof(*t));
-		for (size_t k = 0; k < set->nkw; k++) {
-			i = hash_str(set->kw[k].norm) & (cap - 1);
-			while (t[i])
-				i = (i + 1) & (cap - 1);
-			t[i] = (unsigned)k + 1;
-		}
-		free(set->hash);
-		set->hash = t;
-		set->hashcap = cap;
-	}
-	h = hash_str(norm);
-	for (i = h & (set->hashcap - 1); set->hash[i];
-	     i = (i + 1) & (set->hashcap - 1))
-		if (strcmp(set->kw[set->hash[i] - 1].norm, norm) == 0)
-			return set->hash[i] - 1;
+	if (id <= set->nkw)
+		return id - 1;
 	if (set->nkw == set->kwcap) {
 		set->kwcap = set->kwcap ? set->kwcap * 2 : 64;
 		set->kw = xreallocarray(set->kw, set->kwcap, sizeof(*set->kw));
 	}
-	set->kw[set->nkw].norm = xstrdup(norm);
+	set->kw[set->nkw].norm = strtab_str(&set->norms, id);
 	set->kw[set->nkw].orig = xstrdup(orig);
 	set->kw[set->nkw].negates = starts_negated(norm);
-	set->hash[i] = (unsigned)set->nkw + 1;
 	return (unsigned)set->nkw++;
 }
 

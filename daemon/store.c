@@ -2786,71 +2786,8 @@ static const char report_sel_sql[] =
     " c.rule, c.template, c.assignee FROM cases c LEFT JOIN mailbox mb ON"
     " mb.id = c.mailbox_id WHERE" REPORT_SCOPE " ORDER BY c.created_at, c.id";
 
-/* Interned strings (reply templates, ack states and reasons, escalation
- * reasons): few distinct values over many cases. Ids start at 1. */
-struct strtab {
-	char **s;
-	long long *count;
-	size_t n;
-	uint32_t *slot; /* open addressing: id, 0 = empty */
-	size_t cap;	/* a power of two, > 2n */
-};
-
-static uint32_t strtab_hash(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-static uint32_t strtab_id(struct strtab *t, const char *s)
-{
-	size_t i;
-
-	if (2 * (t->n + 1) >= t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-		uint32_t *slot = xcalloc(cap, sizeof(*slot));
-		for (size_t k = 0; k < t->n; k++) {
-			i = strtab_hash(t->s[k]) & (cap - 1);
-			while (slot[i])
-				i = (i + 1) & (cap - 1);
-			slot[i] = (uint32_t)k + 1;
-		}
-		free(t->slot);
-		t->slot = slot;
-		t->cap = cap;
-	}
-	i = strtab_hash(s) & (t->cap - 1);
-	while (t->slot[i]) {
-		if (strcmp(t->s[t->slot[i] - 1], s) == 0)
-			return t->slot[i];
-		i = (i + 1) & (t->cap - 1);
-	}
-	t->s = xreallocarray(t->s, t->n + 1, sizeof(*t->s));
-	t->count = xreallocarray(t->count, t->n + 1, sizeof(*t->count));
-	t->s[t->n] = xstrdup(s);
-	t->count[t->n] = 0;
-	t->slot[i] = (uint32_t)++t->n;
-	return t->slot[i];
-}
-
-static const char *strtab_str(const struct strtab *t, uint32_t id)
-{
-	return id ? t->s[id - 1] : NULL;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->s[i]);
-	free(t->s);
-	free(t->count);
-	free(t->slot);
-	memset(t, 0, sizeof(*t));
-}
-
+/* Reply templates, ack states and reasons and escalation reasons are
+ * interned in a strtab: few distinct values over many cases. */
 struct report_merge {
 	int64_t *id; /* the store's case ids, ascending */
 	struct report_agg {
@@ -2887,6 +2824,26 @@ static size_t merge_slot(const struct report_merge *m, int64_t id)
 			hi = mid;
 	}
 	return lo < m->n && m->id[lo] == id ? lo : (size_t)-1;
+}
+
+/* sql prepared with the report's scope bound (REPORT_SCOPE: ?1 since,
+ * ?2 until, ?3 mailbox); NULL with err set. */
+static sqlite3_stmt *report_stmt(struct store *st, const char *sql,
+				 int64_t since, int64_t until,
+				 const char *mailbox, const char *what,
+				 struct xerr *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		db_error(st, rc, what, err);
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 2, until);
+	bind_text(s, 3, mailbox);
+	return s;
 }
 
 /* Step each row of sql into row(); 0, or -1 with err set. */
@@ -3004,6 +2961,7 @@ report_merged(struct store *st, int64_t since, int64_t until,
 	struct report_merge m = {0};
 	sqlite3_stmt *s = NULL;
 	struct esc_count *order = NULL;
+	long long *count = NULL; /* by reason's strtab id */
 	size_t norder = 0;
 	int rc, ret = -1, stop = 0;
 
@@ -3012,14 +2970,10 @@ report_merged(struct store *st, int64_t since, int64_t until,
 	    merge_pass(st, report_ev_sql, merge_ev_row, &m, err) < 0 ||
 	    merge_pass(st, report_ack_sql, merge_ack_row, &m, err) < 0)
 		goto out;
-	rc = sqlite3_prepare_v2(st->db, report_sel_sql, -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		db_error(st, rc, "prepare report", err);
+	s = report_stmt(st, report_sel_sql, since, until, mailbox,
+			"prepare report", err);
+	if (!s)
 		goto out;
-	}
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, until);
-	bind_text(s, 3, mailbox);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		size_t k = merge_slot(&m, sqlite3_column_int64(s, 0));
 		static const struct report_agg none;
@@ -3059,15 +3013,16 @@ report_merged(struct store *st, int64_t since, int64_t until,
 	}
 	/* Escalation reasons of the selected cases, most first, then by
 	 * name (as report_esc_sql orders them). */
+	count = xcalloc(m.str.n + 1, sizeof(*count));
 	for (size_t i = 0; i < m.nesc; i++)
 		if (m.agg[m.esc[i].slot].sel)
-			m.str.count[m.esc[i].reason - 1]++;
-	for (size_t i = 0; i < m.str.n; i++)
-		if (m.str.count[i]) {
+			count[m.esc[i].reason]++;
+	for (uint32_t id = 1; id <= m.str.n; id++)
+		if (count[id]) {
 			order =
 			    xreallocarray(order, norder + 1, sizeof(*order));
-			order[norder].reason = m.str.s[i];
-			order[norder++].n = m.str.count[i];
+			order[norder].reason = strtab_str(&m.str, id);
+			order[norder++].n = count[id];
 		}
 	if (norder)
 		qsort(order, norder, sizeof(*order), cmp_esc_count);
@@ -3077,6 +3032,7 @@ report_merged(struct store *st, int64_t since, int64_t until,
 out:
 	sqlite3_finalize(s);
 	free(order);
+	free(count);
 	free(m.id);
 	free(m.agg);
 	free(m.esc);
@@ -3123,12 +3079,10 @@ int store_report_cases(struct store *st, int64_t since, int64_t until,
 	if (!small_period(st, since, until))
 		return report_merged(st, since, until, mailbox, cb, esc_cb, ctx,
 				     err);
-	rc = sqlite3_prepare_v2(st->db, report_lookup_sql, -1, &s, NULL);
-	if (rc != SQLITE_OK)
-		return db_error(st, rc, "prepare report", err);
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, until);
-	bind_text(s, 3, mailbox);
+	s = report_stmt(st, report_lookup_sql, since, until, mailbox,
+			"prepare report", err);
+	if (!s)
+		return -1;
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_report_case c = {
 		    .id = sqlite3_column_int64(s, 0),
@@ -3161,14 +3115,10 @@ int store_report_cases(struct store *st, int64_t since, int64_t until,
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	rc = sqlite3_prepare_v2(st->db, report_esc_sql, -1, &s, NULL);
-	if (rc != SQLITE_OK) {
-		db_error(st, rc, "prepare escalations", err);
+	s = report_stmt(st, report_esc_sql, since, until, mailbox,
+			"prepare escalations", err);
+	if (!s)
 		goto out;
-	}
-	sqlite3_bind_int64(s, 1, since);
-	sqlite3_bind_int64(s, 2, until);
-	bind_text(s, 3, mailbox);
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		stop = esc_cb(col_str(s, 0), sqlite3_column_int64(s, 1), ctx);
 	if (!stop && rc != SQLITE_DONE) {

@@ -321,3 +321,60 @@ void secret_free(char **s)
 	free(*s);
 	*s = NULL;
 }
+
+/* ---------------------------------------------------------------- strtab */
+
+static uint32_t strtab_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+uint32_t strtab_id(struct strtab *t, const char *s)
+{
+	size_t i;
+
+	if (2 * (t->n + 1) >= t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 64;
+		uint32_t *slot = xcalloc(cap, sizeof(*slot));
+		for (size_t k = 0; k < t->n; k++) {
+			i = strtab_hash(t->s[k]) & (cap - 1);
+			while (slot[i])
+				i = (i + 1) & (cap - 1);
+			slot[i] = (uint32_t)k + 1;
+		}
+		free(t->slot);
+		t->slot = slot;
+		t->cap = cap;
+	}
+	i = strtab_hash(s) & (t->cap - 1);
+	while (t->slot[i]) {
+		if (strcmp(t->s[t->slot[i] - 1], s) == 0)
+			return t->slot[i];
+		i = (i + 1) & (t->cap - 1);
+	}
+	if (t->n == t->scap) {
+		t->scap = t->scap ? 2 * t->scap : 64;
+		t->s = xreallocarray(t->s, t->scap, sizeof(*t->s));
+	}
+	t->s[t->n] = xstrdup(s);
+	t->slot[i] = (uint32_t)++t->n;
+	return t->slot[i];
+}
+
+const char *strtab_str(const struct strtab *t, uint32_t id)
+{
+	return id ? t->s[id - 1] : NULL;
+}
+
+void strtab_free(struct strtab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->s[i]);
+	free(t->s);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}

@@ -63,4 +63,19 @@ int read_file(const char *path, size_t max, char **data_r,
 /* Overwrite secrets before freeing them. NULL is accepted. */
 void secret_free(char **s);
 
+/* Interned strings: each distinct string gets an id, 1, 2, ... in the
+ * order first seen, found again in constant time (FNV-1a hash, linear
+ * probing). Zero-initialise; strtab_free() releases. */
+struct strtab {
+	char **s; /* s[id - 1] */
+	size_t n, scap;
+	uint32_t *slot; /* id, 0 = empty */
+	size_t cap;	/* a power of two, > 2n */
+};
+/* The id of s, added if new. */
+uint32_t strtab_id(struct strtab *t, const char *s);
+/* The string of id; NULL for 0. Valid until strtab_free(). */
+const char *strtab_str(const struct strtab *t, uint32_t id);
+void strtab_free(struct strtab *t);
+
 #endif
