@@ -122,7 +122,6 @@ static int footer(const struct line *l)
 	    "Was this email helpful",
 	    "For Your Information:",
 	    "To respond to this customer",
-	    "Only purchases on eBay are covered",
 	    "eBay sent this message",
 	    "Reply on Etsy",
 	    "Please reply on Etsy",
