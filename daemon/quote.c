@@ -123,6 +123,7 @@ static int footer(const struct line *l)
 	    "For Your Information:",
 	    "To respond to this customer",
 	    "eBay sent this message",
+	    "Your registered name is included to show this message",
 	    "Reply on Etsy",
 	    "Please reply on Etsy",
 	    "Keep your conversations and payments on Etsy",
@@ -135,6 +136,7 @@ static int footer(const struct line *l)
 	    "Please do not include links or personal email",
 	    "Reply to this email to respond to the buyer",
 	    "Reply to this message in My eBay",
+	    "Reply to this message through My eBay",
 	    "Reply to this message in Messages on eBay",
 	    "Email reference id:",
 	    "eBay will never ask you",
@@ -333,7 +335,7 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 {
 	struct line *ls = NULL;
 	size_t nl = 0, cap = 0, i, from = 0, to;
-	int ret = 0, amazon = 0;
+	int ret = 0, amazon = 0, seen = 0, theirs;
 
 	for (const char *p = s, *end = s + n; p < end;) {
 		const char *nlp = memchr(p, '\n', (size_t)(end - p));
@@ -379,14 +381,22 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 			ret = -1;
 	for (i = from; i < to; i++) {
 		int k = attribution(ls, i, to);
+		/* A footer sentence above the buyer's words ("eBay sent this
+		 * message to SELLER." opening the notice) is the marketplace's
+		 * line, not the end of the buyer's words. */
+		if (!k && !seen && footer(&ls[i])) {
+			if (add(quoted, &ls[i]) < 0)
+				ret = -1;
+			continue;
+		}
 		if (k || signature(&ls[i]) || footer(&ls[i]))
 			break;
-		if (add(starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
-				platform_field(&ls[i]) || asin_row(&ls[i]) ||
-				etsy_notice(ls, i)
-			    ? quoted
-			    : fresh,
-			&ls[i]) < 0)
+		theirs = starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
+			 platform_field(&ls[i]) || asin_row(&ls[i]) ||
+			 etsy_notice(ls, i);
+		if (!theirs && ls[i].tn && !(ls[i].tn == 1 && *ls[i].t == '\r'))
+			seen = 1;
+		if (add(theirs ? quoted : fresh, &ls[i]) < 0)
 			ret = -1;
 	}
 	for (; i < nl; i++)

@@ -102,6 +102,13 @@ static const struct {
      "Name: Denise\nBody:\nI received men's size 8 instead.\n"
      "You've received a message from kw_cards\n",
      "Name: Denise\nBody:\nI received men's size 8 instead.\n"},
+    {"eBay's footer sentence above the buyer's words is theirs, and the "
+     "words after it stay the buyer's",
+     "eBay sent this message to pacificbay_trading.\nYour registered name is "
+     "included to show this message originated from eBay.\nHi,\nPlease put "
+     "no invoice in the box.\nReply to this message through My eBay.\n"
+     "eBay sent this message on behalf of an eBay member.\n",
+     "Hi,\nPlease put no invoice in the box.\n"},
     {"more marketplace footers are theirs",
      "The lamp is too tall.\nYou can respond to this message by replying to "
      "this email.\nPlease do not include links.\n",
