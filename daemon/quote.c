@@ -380,21 +380,21 @@ int quote_split(const char *s, size_t n, struct buf *fresh, struct buf *quoted)
 		if (add(quoted, &ls[i]) < 0)
 			ret = -1;
 	for (i = from; i < to; i++) {
-		int k = attribution(ls, i, to);
+		int k = attribution(ls, i, to), foot = !k && footer(&ls[i]);
 		/* A footer sentence above the buyer's words ("eBay sent this
 		 * message to SELLER." opening the notice) is the marketplace's
 		 * line, not the end of the buyer's words. */
-		if (!k && !seen && footer(&ls[i])) {
+		if (foot && !seen) {
 			if (add(quoted, &ls[i]) < 0)
 				ret = -1;
 			continue;
 		}
-		if (k || signature(&ls[i]) || footer(&ls[i]))
+		if (k || foot || signature(&ls[i]))
 			break;
 		theirs = starts(&ls[i], ">") || (amazon && item_line(&ls[i])) ||
 			 platform_field(&ls[i]) || asin_row(&ls[i]) ||
 			 etsy_notice(ls, i);
-		if (!theirs && ls[i].tn && !(ls[i].tn == 1 && *ls[i].t == '\r'))
+		if (!theirs && !is_blank(&ls[i]))
 			seen = 1;
 		if (add(theirs ? quoted : fresh, &ls[i]) < 0)
 			ret = -1;
