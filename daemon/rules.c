@@ -31,13 +31,25 @@ enum lang { LANG_ANY, LANG_EN, LANG_ZH };
 /* A keyword list. In 'all', an entry may itself be a list of
  * alternatives: group[i] numbers the entry keyword i belongs to, and each
  * entry needs one of its keywords. */
+/* A keyword written a second time in the same list (in the same entry of
+ * an 'all' list), perhaps in another case, width or script: the loader
+ * keeps one, and 'rules check' says so. */
+struct kwdup {
+	char *as_written;
+	unsigned line, col, first_line;
+	const char *what; /* "any", "all", "none" */
+};
+
 struct kwlist {
-	unsigned *kw;	 /* indexes into ruleset.kw */
-	unsigned *group; /* entry of each keyword */
+	unsigned *kw;	   /* indexes into ruleset.kw */
+	unsigned *group;   /* entry of each keyword */
+	unsigned *line_of; /* line of each keyword in its file */
 	size_t n, ngroups;
 	unsigned fields;
 	int negatable; /* 0: "negatable: false", a negation never cancels */
 	unsigned line, col;
+	struct kwdup *dup; /* keywords written twice, for rules_lint */
+	size_t ndup;
 };
 
 struct rule {
@@ -315,6 +327,16 @@ static int negated(const char *t, size_t start, size_t end, int latin)
 
 /* ---------------------------------------------------------------- freeing */
 
+static void kwlist_release(struct kwlist *kl)
+{
+	free(kl->kw);
+	free(kl->group);
+	free(kl->line_of);
+	for (size_t i = 0; i < kl->ndup; i++)
+		free(kl->dup[i].as_written);
+	free(kl->dup);
+}
+
 static void rule_release(struct rule *r)
 {
 	free(r->name);
@@ -325,12 +347,9 @@ static void rule_release(struct rule *r)
 	for (size_t i = 0; i < r->ntags; i++)
 		free(r->tags[i]);
 	free(r->tags);
-	free(r->any.kw);
-	free(r->all.kw);
-	free(r->none.kw);
-	free(r->any.group);
-	free(r->all.group);
-	free(r->none.group);
+	kwlist_release(&r->any);
+	kwlist_release(&r->all);
+	kwlist_release(&r->none);
 	if (r->re) {
 		regfree(r->re);
 		free(r->re);
@@ -457,6 +476,27 @@ static int load_fields(struct loader *l, const struct yml_node *v,
 
 /* A keyword list: [kw, ...], a single keyword, or {keywords: [...],
  * fields: [...]}. */
+/* kl->kw[kl->n], just interned from k, is already in the list: remember
+ * where, for rules_lint */
+static void note_dup(struct kwlist *kl, const char *what,
+		     const struct yml_node *k)
+{
+	for (size_t j = 0; j < kl->n; j++) {
+		/* in an 'all' list, one keyword may meet two entries at
+		 * once on purpose: only a repeat within an entry counts */
+		if (kl->kw[j] != kl->kw[kl->n] ||
+		    (strcmp(what, "all") == 0 &&
+		     kl->group[j] != kl->group[kl->n]))
+			continue;
+		kl->dup =
+		    xreallocarray(kl->dup, kl->ndup + 1, sizeof(*kl->dup));
+		kl->dup[kl->ndup++] =
+		    (struct kwdup){xstrndup(k->str, k->len), k->line, k->col,
+				   kl->line_of[j], what};
+		return;
+	}
+}
+
 static int load_kwlist(struct loader *l, const struct yml_node *v,
 		       const char *what, struct kwlist *kl)
 {
@@ -544,8 +584,13 @@ static int load_kwlist(struct loader *l, const struct yml_node *v,
 			    xreallocarray(kl->kw, kl->n + 1, sizeof(*kl->kw));
 			kl->group = xreallocarray(kl->group, kl->n + 1,
 						  sizeof(*kl->group));
+			kl->line_of = xreallocarray(kl->line_of, kl->n + 1,
+						    sizeof(*kl->line_of));
 			kl->kw[kl->n] = intern(l->set, norm, k->str);
-			kl->group[kl->n++] = (unsigned)kl->ngroups;
+			kl->group[kl->n] = (unsigned)kl->ngroups;
+			kl->line_of[kl->n] = k->line;
+			note_dup(kl, what, k);
+			kl->n++;
 			free(norm);
 			if (l->set->nkw > PQ_MAX_KEYWORDS)
 				return yml_error(doc, k, l->err,
@@ -1427,6 +1472,20 @@ size_t rules_lint(const struct ruleset *set,
 					free(msg);
 					count++;
 				}
+			}
+		for (size_t l = 0; l < 3; l++)
+			for (size_t i = 0; i < lists[l]->ndup; i++) {
+				const struct kwdup *d = &lists[l]->dup[i];
+				char *msg = xasprintf(
+				    "%s:%u:%u: warning: rule '%s' lists "
+				    "'%s' twice in its '%s' list (also on "
+				    "line %u, perhaps in another case, width "
+				    "or Chinese script): one will do",
+				    b->file, d->line, d->col, b->name,
+				    d->as_written, d->what, d->first_line);
+				warn(msg, ctx);
+				free(msg);
+				count++;
 			}
 		for (size_t i = 0; i < j; i++) {
 			const struct rule *a = &set->rules[i];

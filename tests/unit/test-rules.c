@@ -272,6 +272,39 @@ int main(void)
 	buf_release(&warnings);
 	rules_free(&set);
 
+	/* Lint: a keyword written twice in one list, in another case, width
+	 * or script; in an 'all' list only within one entry, since one
+	 * keyword meeting two entries is a choice. */
+	r = load("rules:\n"
+		 "  - name: dup\n"
+		 "    category: complaint\n"
+		 "    match:\n"
+		 "      any: [lawyer, 投诉, Lawyer, 投訴]\n"
+		 "      all:\n"
+		 "        - [refund, 退款]\n"
+		 "        - [退款, now, NOW]\n"
+		 "      none: [？, '?']\n",
+		 &set, &err);
+	ok(r == 0, "keywords written twice still load");
+	buf_init(&warnings, 1 << 16);
+	is_int(rules_lint(set, collect, &warnings), 4,
+	       "three lists, four keywords written twice");
+	ok(strstr(buf_str(&warnings),
+		  "r.yaml:5:25: warning: rule 'dup' lists 'Lawyer' twice in "
+		  "its 'any' list (also on line 5") != NULL,
+	   "a keyword twice in another case is located");
+	ok(strstr(buf_str(&warnings), "'投訴' twice in its 'any' list") != NULL,
+	   "traditional and simplified forms are one keyword");
+	ok(strstr(buf_str(&warnings), "'NOW' twice in its 'all' list") != NULL,
+	   "twice within one entry of an 'all' list");
+	ok(strstr(buf_str(&warnings), "'退款' twice") == NULL,
+	   "one keyword in two entries of an 'all' list is no warning");
+	ok(strstr(buf_str(&warnings), "'?' twice in its 'none' list") != NULL,
+	   "full-width and half-width forms are one keyword");
+	diag("%s", buf_str(&warnings));
+	buf_release(&warnings);
+	rules_free(&set);
+
 	/* What a person means: negation, alternatives, reply subjects,
 	 * traditional/simplified Chinese. */
 	r = load("rules:\n"
