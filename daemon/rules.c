@@ -28,9 +28,6 @@
 
 enum lang { LANG_ANY, LANG_EN, LANG_ZH };
 
-/* A keyword list. In 'all', an entry may itself be a list of
- * alternatives: group[i] numbers the entry keyword i belongs to, and each
- * entry needs one of its keywords. */
 /* A keyword written a second time in the same list (in the same entry of
  * an 'all' list), perhaps in another case, width or script: the loader
  * keeps one, and 'rules check' says so. */
@@ -40,6 +37,9 @@ struct kwdup {
 	const char *what; /* "any", "all", "none" */
 };
 
+/* A keyword list. In 'all', an entry may itself be a list of
+ * alternatives: group[i] numbers the entry keyword i belongs to, and each
+ * entry needs one of its keywords. */
 struct kwlist {
 	unsigned *kw;	   /* indexes into ruleset.kw */
 	unsigned *group;   /* entry of each keyword */
@@ -474,8 +474,6 @@ static int load_fields(struct loader *l, const struct yml_node *v,
 	return 0;
 }
 
-/* A keyword list: [kw, ...], a single keyword, or {keywords: [...],
- * fields: [...]}. */
 /* kl->kw[kl->n], just interned from k, is already in the list: remember
  * where, for rules_lint */
 static void note_dup(struct kwlist *kl, const char *what,
@@ -497,6 +495,8 @@ static void note_dup(struct kwlist *kl, const char *what,
 	}
 }
 
+/* A keyword list: [kw, ...], a single keyword, or {keywords: [...],
+ * fields: [...]}. */
 static int load_kwlist(struct loader *l, const struct yml_node *v,
 		       const char *what, struct kwlist *kl)
 {
