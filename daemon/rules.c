@@ -172,7 +172,7 @@ static int a_not_a(const char *t, size_t j, size_t i)
 	text_utf8_decode(t + j, i - j, &neg);
 	if (before == 0x6709 && neg == 0x5187) /* 有冇 */
 		return 1;
-	text_utf8_decode(t + i, strlen(t + i), &after);
+	text_utf8_decode(t + i, strnlen(t + i, 4), &after);
 	return before == after && before >= 0x3400;
 }
 
@@ -214,18 +214,18 @@ static int denied_after(const char *t, size_t end)
 	unsigned cp;
 	int neg = 0;
 
-	k = text_utf8_decode(t + i, strlen(t + i), &cp);
+	k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
 	if (!k || (cp != 0x90FD && cp != 0x4E5F)) /* 都 也 */
 		return 0;
 	i += k;
-	k = text_utf8_decode(t + i, strlen(t + i), &cp);
+	k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
 	if (k && (cp == 0x6CA1 || cp == 0x5187 || cp == 0x65E0)) { /* 没冇无 */
 		neg = 1;
 		i += k;
-		k = text_utf8_decode(t + i, strlen(t + i), &cp);
+		k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
 		if (k && cp == 0x6709) { /* 有 */
 			i += k;
-			k = text_utf8_decode(t + i, strlen(t + i), &cp);
+			k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
 		}
 	}
 	if (!neg)
@@ -234,7 +234,7 @@ static int denied_after(const char *t, size_t end)
 	if (k && (cp == 0x4E86 || cp == 0x554A || cp == 0x5440 ||
 		  cp == 0x5594 || cp == 0x5605 || cp == 0x5566)) {
 		i += k;
-		k = text_utf8_decode(t + i, strlen(t + i), &cp);
+		k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
 	}
 	return !k || cp == ' ' || cp == '\n' || is_clause_punct(cp);
 }
