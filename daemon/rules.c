@@ -325,6 +325,175 @@ static int negated(const char *t, size_t start, size_t end, int latin)
 	return 0;
 }
 
+/* ------------------------------------------------------------ side stories */
+
+/* Words that open a side story: another time or another seller ("Last year
+ * the one I got from another shop came cracked, so please pack it well").
+ * Text is normalised (lowercase, simplified Chinese). */
+static const char *const aside_openers[] = {"last time",
+					    "last year",
+					    "last christmas",
+					    "the time before",
+					    "a previous order",
+					    "my previous order",
+					    "my last order",
+					    "a few years ago",
+					    "years ago",
+					    "another seller",
+					    "another shop",
+					    "another store",
+					    "another retailer",
+					    "another website",
+					    "a different seller",
+					    "a different shop",
+					    "other sellers",
+					    "上次",
+					    "上回",
+					    "上一次",
+					    "上一单",
+					    "去年",
+					    "前年",
+					    "旧年",
+					    "别家",
+					    "别的店",
+					    "别的卖家",
+					    "别的商家",
+					    "其他店",
+					    "其他卖家",
+					    "其他商家",
+					    "另一家",
+					    NULL};
+/* Words that turn back to the request at hand ("but this time", 这次). */
+static const char *const aside_turns[] = {
+    "but",	"however",    "though", "although",  "yet",
+    "so",	"again",      "now",	"this time", "this year",
+    "this one", "this order", "today",	"但",	     "可是",
+    "不过",	"所以",	      "这次",	"这回",	     "这一次",
+    "这单",	"今年",	      "现在",	"又",	     NULL};
+/* Words that make an opener a comparison ("like last time", 跟上次一样). */
+static const char *const aside_likes[] = {"like", "as", "than", "跟", "和",
+					  "像",	  "同", "比",	NULL};
+
+/* Does t[i..) start with w, as a whole word when w is Latin? */
+static int word_at(const char *t, size_t i, size_t end, const char *w)
+{
+	size_t n = strlen(w);
+	unsigned cp;
+
+	if (n > end - i || memcmp(t + i, w, n) != 0)
+		return 0;
+	text_utf8_decode(w, n, &cp);
+	if (!match_is_word_cp(cp))
+		return 1; /* Chinese: anywhere */
+	if (i > 0) {
+		prev_cp(t, i, &cp);
+		if (match_is_word_cp(cp))
+			return 0;
+	}
+	if (i + n < end && text_utf8_decode(t + i + n, end - i - n, &cp) &&
+	    match_is_word_cp(cp))
+		return 0;
+	return 1;
+}
+
+/* Does a word of list start at t[i]? Its length, or 0. */
+static size_t list_at(const char *t, size_t i, size_t n,
+		      const char *const *list)
+{
+	for (size_t k = 0; list[k]; k++)
+		if (t[i] == list[k][0] && t[i + 1] == list[k][1] &&
+		    word_at(t, i, n, list[k]))
+			return strlen(list[k]);
+	return 0;
+}
+
+/* Is the opener at t[i] a comparison: "like last time", 跟上次一样? */
+static int compared(const char *t, size_t i, size_t n)
+{
+	if (i > 0 && t[i - 1] == ' ')
+		i--;
+	for (size_t k = 0; aside_likes[k]; k++) {
+		size_t l = strlen(aside_likes[k]);
+		if (i >= l && word_at(t, i - l, n, aside_likes[k]))
+			return 1;
+	}
+	return 0;
+}
+
+#define ASIDE_REACH 300 /* bytes a side story runs at most */
+
+/* The side stories of normalised text t[0..n), in one pass: each runs from
+ * an opener of another time or another seller ("last year", "another
+ * shop", 上次, 别家) to the end of its sentence, a turn back to the request
+ * at hand ("but", "this time", 这次), or ASIDE_REACH bytes, whichever comes
+ * first. An opener in a comparison ("like last time") opens none. Sets
+ * spans to a malloc'd array of [from, to) pairs; returns their number. */
+static size_t aside_spans(const char *t, size_t n, size_t **spans)
+{
+	size_t i = 0, count = 0, cap = 0, from = 0;
+	int open = 0;
+
+	*spans = NULL;
+	for (i = 0; aside_openers[i]; i++)
+		if (memmem(t, n, aside_openers[i], strlen(aside_openers[i])))
+			break;
+	if (!aside_openers[i])
+		return 0; /* most texts: no opener at all */
+	i = 0;
+	while (i < n) {
+		unsigned cp;
+		size_t k = text_utf8_decode(t + i, n - i, &cp), l;
+		int end = cp == '.' || cp == '!' || cp == '?' || cp == ';' ||
+			  cp == 0x3002 || cp == 0xFF01 || cp == 0xFF1F ||
+			  cp == 0xFF1B || cp == 0x2026;
+		if (open && (end || i - from >= ASIDE_REACH ||
+			     (l = list_at(t, i, n, aside_turns)) > 0)) {
+			if (count == cap) {
+				cap = cap ? 2 * cap : 4;
+				*spans = xreallocarray(*spans, cap,
+						       2 * sizeof(size_t));
+			}
+			(*spans)[2 * count] = from;
+			(*spans)[2 * count + 1] = i;
+			count++;
+			open = 0;
+		}
+		if (!end && (l = list_at(t, i, n, aside_openers)) > 0) {
+			if (!open && !compared(t, i, n)) {
+				open = 1;
+				from = i + l;
+			}
+			i += l;
+			continue;
+		}
+		i += k;
+	}
+	if (open) {
+		if (count == cap)
+			*spans =
+			    xreallocarray(*spans, cap + 1, 2 * sizeof(size_t));
+		(*spans)[2 * count] = from;
+		(*spans)[2 * count + 1] = n;
+		count++;
+	}
+	return count;
+}
+
+/* Is pos inside one of the n sorted, disjoint [from, to) pairs of spans? */
+static int in_spans(const size_t *spans, size_t n, size_t pos)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first span ending after pos */
+		size_t mid = lo + (hi - lo) / 2;
+		if (spans[2 * mid + 1] <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && spans[2 * lo] <= pos;
+}
+
 /* ---------------------------------------------------------------- freeing */
 
 static void kwlist_release(struct kwlist *kl)
@@ -1017,6 +1186,7 @@ struct scan {
 	size_t len[RULES_NFIELDS];
 	uint64_t *bits[RULES_NFIELDS];	 /* found, not negated */
 	uint64_t *anyhit[RULES_NFIELDS]; /* found, negated or not */
+	uint64_t *main[RULES_NFIELDS];	 /* found, not negated, not aside */
 	const char *lang;
 	const char *from_addr;
 };
@@ -1027,13 +1197,16 @@ static void scan_release(struct scan *s)
 		free(s->text[f]);
 		free(s->bits[f]);
 		free(s->anyhit[f]);
+		free(s->main[f]);
 	}
 }
 
 struct hit_ctx {
 	const struct ruleset *set;
 	const char *text;
-	uint64_t *bits, *anyhit;
+	uint64_t *bits, *anyhit, *main;
+	const size_t *spans; /* side stories: [from, to) pairs */
+	size_t nspans;
 };
 
 /* Record keyword id as found unless this occurrence is negated. */
@@ -1045,7 +1218,7 @@ static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 	size_t first;
 
 	c->anyhit[id / 64] |= (uint64_t)1 << (id % 64);
-	if (c->bits[id / 64] >> (id % 64) & 1)
+	if (c->main[id / 64] >> (id % 64) & 1)
 		return 0;
 	first = text_utf8_decode(kw->norm, strlen(kw->norm), &cp);
 	if (!kw->negates && negated(c->text, start, end, match_is_word_cp(cp)))
@@ -1055,6 +1228,8 @@ static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 	    a_not_a(c->text, start, start + first))
 		return 0;
 	c->bits[id / 64] |= (uint64_t)1 << (id % 64);
+	if (!in_spans(c->spans, c->nspans, start))
+		c->main[id / 64] |= (uint64_t)1 << (id % 64);
 	return 0;
 }
 
@@ -1129,22 +1304,37 @@ static void scan_message(const struct ruleset *set,
 		s->anyhit[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
 		hc.bits = s->bits[f];
 		hc.anyhit = s->anyhit[f];
-		if (set->nkw)
+		s->main[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
+		hc.main = s->main[f];
+		if (set->nkw) {
+			size_t *spans;
+			/* (addresses tell no stories) */
+			hc.nspans =
+			    f == RULES_FROM || f == RULES_TO
+				? (spans = NULL, 0)
+				: aside_spans(s->text[f], s->len[f], &spans);
+			hc.spans = spans;
 			match_scan(set->m, s->text[f], s->len[f], on_hit, &hc);
+			free(spans);
+		}
 	}
 	s->lang = in->lang;
 	s->from_addr = in->from_addr;
 }
 
-/* The first field of list kl's fields whose text contains keyword k (not
- * negated, unless the list says negations do not count), or -1. */
-static int found_in(const struct scan *s, unsigned k, const struct kwlist *kl)
+/* The first field of list kl's fields whose text contains keyword k, or
+ * -1. Negated occurrences do not count unless the list says negations do
+ * not; occurrences in a side story count only when asides is set. */
+static int found_in(const struct scan *s, unsigned k, const struct kwlist *kl,
+		    int asides)
 {
-	for (int f = 0; f < RULES_NFIELDS; f++) {
-		const uint64_t *b = kl->negatable ? s->bits[f] : s->anyhit[f];
-		if ((kl->fields & F(f)) && (b[k / 64] >> (k % 64) & 1))
+	uint64_t *const *maps = !kl->negatable ? s->anyhit
+				: asides       ? s->bits
+					       : s->main;
+
+	for (int f = 0; f < RULES_NFIELDS; f++)
+		if ((kl->fields & F(f)) && (maps[f][k / 64] >> (k % 64) & 1))
 			return f;
-	}
 	return -1;
 }
 
@@ -1198,6 +1388,21 @@ static int from_matches(const struct rule *r, const char *addr)
 	return 0;
 }
 
+/* When explaining: keyword k of list kl (named list) was found, but only
+ * in a side story, so it does not count. */
+static void told_aside(const struct why *w, const struct ruleset *set,
+		       const struct scan *s, const struct kwlist *kl,
+		       unsigned k, const char *list)
+{
+	int f;
+
+	if (w->f && (f = found_in(s, k, kl, 1)) >= 0)
+		fprintf(w->f,
+			"    %s: '%s' found in %s only in a side story "
+			"(another time or seller): not counted\n",
+			list, set->kw[k].orig, field_names[f]);
+}
+
 /* Does rule r match? Records its keyword hits in v when it does; explains
  * to w->f when set. */
 static int rule_matches(const struct ruleset *set, const struct rule *r,
@@ -1222,7 +1427,7 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 		return 0;
 	}
 	for (i = 0; i < r->none.n; i++)
-		if ((f = found_in(s, r->none.kw[i], &r->none)) >= 0) {
+		if ((f = found_in(s, r->none.kw[i], &r->none, 1)) >= 0) {
 			if (w->f)
 				fprintf(w->f,
 					"    no: excluded by '%s' in %s\n",
@@ -1238,8 +1443,12 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 		while (i1 < r->all.n && r->all.group[i1] == g)
 			i1++;
 		for (i = i0; i < i1; i++) {
-			if ((f = found_in(s, r->all.kw[i], &r->all)) < 0)
+			if ((f = found_in(s, r->all.kw[i], &r->all,
+					  r->escalate)) < 0) {
+				told_aside(w, set, s, &r->all, r->all.kw[i],
+					   "all");
 				continue;
+			}
 			found = 1;
 			add_hit(v, set, r->all.kw[i], f);
 			if (w->f)
@@ -1263,8 +1472,12 @@ static int rule_matches(const struct ruleset *set, const struct rule *r,
 	if (r->any.n) {
 		int any = 0;
 		for (i = 0; i < r->any.n; i++) {
-			if ((f = found_in(s, r->any.kw[i], &r->any)) < 0)
+			if ((f = found_in(s, r->any.kw[i], &r->any,
+					  r->escalate)) < 0) {
+				told_aside(w, set, s, &r->any, r->any.kw[i],
+					   "any");
 				continue;
+			}
 			any = 1;
 			add_hit(v, set, r->any.kw[i], f);
 			if (w->f)

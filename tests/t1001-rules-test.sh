@@ -129,6 +129,15 @@ grep -q "rule complaint -> complaint" "$T/explain.txt" &&
 	grep -q "^verdict: category late_delivery, priority high, 4h" "$T/explain.txt"
 ok $? "explain lists every rule, why it did not match, and the verdict"
 
+# A keyword told in a side story (another time, another seller) does not
+# decide; explain says where it was found and why it did not count.
+printf 'From: kim@example.net\nTo: support@example.com\nSubject: a present\nMessage-ID: <aside@example.net>\n\nLast year the vase I got from another shop arrived cracked. Could you gift wrap this one?\n' \
+	>"$T/aside.eml"
+"$PEAKQ" rules explain --rules "$top_srcdir/rules" "$T/aside.eml" >"$T/aside.txt"
+grep -q "any: 'cracked' found in body only in a side story" "$T/aside.txt" &&
+	grep -q "^verdict: category gift_options" "$T/aside.txt"
+ok $? "a side story's keyword is not counted, and explain says so"
+
 # rules check: warnings for rules that can never decide; templates.
 mkdir -p "$T/rules2"
 cp "$top_srcdir/rules/10-holiday.yaml" "$T/rules2/"

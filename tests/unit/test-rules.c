@@ -414,6 +414,58 @@ int main(void)
 		       means[i].category, "%s", means[i].why);
 	rules_free(&set);
 
+	/* Side stories: a keyword told of another time or another seller
+	 * does not count for 'any' and 'all', still counts for 'none', and
+	 * still counts for a rule that escalates. */
+	r = load("rules:\n"
+		 "  - name: complaint\n"
+		 "    category: complaint\n"
+		 "    escalate: true\n"
+		 "    match: {any: [chargeback, 差评]}\n"
+		 "  - name: damaged\n"
+		 "    category: damaged\n"
+		 "    match: {any: [cracked, 摔坏], none: [refunded]}\n"
+		 "  - name: gift\n"
+		 "    category: gift_options\n"
+		 "    match: {any: [wrap, 包好]}\n",
+		 &set, &err);
+	ok(r == 0, "side-story rules load");
+	if (r) {
+		diag("%s", err.msg);
+		return done_testing();
+	}
+	static const struct {
+		const char *body, *category, *why;
+	} asides[] = {
+	    {"Last year the mug from you came cracked. Please wrap this one.",
+	     "gift_options", "'last year' opens a side story"},
+	    {"It came cracked, unlike the one from another shop", "damaged",
+	     "an opener after the keyword does not reach back"},
+	    {"Another shop sent me one that came cracked! Can you wrap it?",
+	     "gift_options", "'another shop' opens a side story"},
+	    {"Last time it was fine, but this time it came cracked.", "damaged",
+	     "'but' turns back to the request at hand"},
+	    {"Last time it was fine. It came cracked.", "damaged",
+	     "the sentence ends the side story"},
+	    {"Like last time, it came cracked. Wrap it please", "damaged",
+	     "'like last time' is a comparison, not a side story"},
+	    {"Last year I had to file a chargeback with a shop.", "complaint",
+	     "a rule that escalates counts side stories"},
+	    {"Last year one came cracked and was refunded. Wrap it",
+	     "gift_options",
+	     "'none' counts side stories: the exclusion still holds"},
+	    {"上次在别家买的摔坏了，这次请包好", "gift_options",
+	     "上次 opens a side story, 这次 ends it"},
+	    {"跟上次一样，又摔坏了，麻烦包好", "damaged",
+	     "跟上次 is a comparison"},
+	    {"去年买过一个。收到就摔坏了，麻烦包好", "damaged",
+	     "a Chinese full stop ends the side story"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(asides); i++)
+		is_str(classify(set, "", asides[i].body), asides[i].category,
+		       "%s", asides[i].why);
+	rules_free(&set);
+
 	/* Malformed rule files: each a located error, never a crash. */
 	static const struct {
 		const char *yaml, *error;
