@@ -1617,11 +1617,35 @@ static long any_inside(const struct ruleset *set, const struct rule *a,
 
 /* Does every message rule b matches also match rule a (a earlier, a
  * deciding rule without restrictions beyond 'any')? Sets *why. */
+/* Does every exclusion of a exclude b too: each of a's 'none' keywords
+ * in b's 'none' list, which looks in at least the same fields and counts
+ * negations alike? */
+static int none_covered(const struct rule *a, const struct rule *b)
+{
+	if (a->none.n == 0)
+		return 1;
+	if ((a->none.fields & ~b->none.fields) ||
+	    a->none.negatable != b->none.negatable)
+		return 0;
+	for (size_t i = 0; i < a->none.n; i++) {
+		size_t j = 0;
+		while (j < b->none.n && b->none.kw[j] != a->none.kw[i])
+			j++;
+		if (j == b->none.n)
+			return 0;
+	}
+	return 1;
+}
+
 static int shadows(const struct ruleset *set, const struct rule *a,
 		   const struct rule *b, unsigned *kb, long *ka)
 {
-	if (!a->stop || a->all.n || a->none.n || a->re || a->nfrom ||
+	if (!a->stop || a->all.n || !none_covered(a, b) || a->re || a->nfrom ||
 	    a->lang != LANG_ANY || a->any.n == 0)
+		return 0;
+	/* a rule that escalates counts keywords in side stories, which one
+	 * that does not escalate ignores */
+	if (b->escalate && !a->escalate)
 		return 0;
 	/* b needs one of its 'all' keywords, or each of its 'any' keywords,
 	 * to contain one of a's, in fields a looks at. */

@@ -141,7 +141,7 @@ ok $? "a side story's keyword is not counted, and explain says so"
 # rules check: warnings for rules that can never decide; templates.
 mkdir -p "$T/rules2"
 cp "$top_srcdir/rules/10-holiday.yaml" "$T/rules2/"
-printf 'rules:\n  - name: gift-again\n    category: late_delivery\n    match: {any: [as a gift]}\n' \
+printf 'rules:\n  - name: gift-again\n    category: late_delivery\n    match: {any: [as a gift], none: [before i order]}\n' \
 	>"$T/rules2/20-extra.yaml"
 "$PEAKQ" rules check --templates "$top_srcdir/templates" "$T/rules2" \
 	>"$T/check.out" 2>"$T/check.err"

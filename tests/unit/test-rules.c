@@ -248,13 +248,34 @@ int main(void)
 		 "    category: missing_item\n"
 		 "    match:\n"
 		 "      all:\n"
-		 "        keywords: [negatable, keywords]\n",
+		 "        keywords: [negatable, keywords]\n"
+		 "  - name: parcel\n"
+		 "    category: lost_package\n"
+		 "    match: {any: [parcel], none: [gift]}\n"
+		 "  - name: parcel-gift\n"
+		 "    category: gift_options\n"
+		 "    match: {any: [parcel], none: [gift, wrap]}\n"
+		 "  - name: parcel-wrap\n"
+		 "    category: gift_options\n"
+		 "    match: {any: [parcel], none: [wrap]}\n"
+		 "  - name: late-claim\n"
+		 "    category: complaint\n"
+		 "    escalate: true\n"
+		 "    match: {any: [late]}\n",
 		 &set, &err);
 	ok(r == 0, "lint rules load");
 	struct buf warnings;
 	buf_init(&warnings, 1 << 16);
-	is_int(rules_lint(set, collect, &warnings), 4,
-	       "two shadowed rules and two keys as keywords found");
+	is_int(rules_lint(set, collect, &warnings), 5,
+	       "three shadowed rules and two keys as keywords found");
+	ok(strstr(buf_str(&warnings), "rule 'parcel-gift' can never decide: "
+				      "rule 'parcel'") != NULL,
+	   "an earlier rule whose exclusions the later one shares shadows it");
+	ok(strstr(buf_str(&warnings), "'parcel-wrap' can never") == NULL,
+	   "an exclusion the later rule lacks leaves it reachable");
+	ok(strstr(buf_str(&warnings), "'late-claim' can never") == NULL,
+	   "a rule that escalates counts side stories, so a rule that does "
+	   "not escalate cannot shadow it");
 	ok(strstr(buf_str(&warnings),
 		  "r.yaml:5:5: warning: rule 'very-late' can never decide: "
 		  "rule 'late'") != NULL,
