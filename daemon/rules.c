@@ -1209,7 +1209,8 @@ struct hit_ctx {
 	size_t nspans;
 };
 
-/* Record keyword id as found unless this occurrence is negated. */
+/* Record keyword id as found unless this occurrence is negated, and as
+ * found in the main story unless this occurrence is in a side story. */
 static int on_hit(unsigned id, size_t start, size_t end, void *vctx)
 {
 	struct hit_ctx *c = vctx;
