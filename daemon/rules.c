@@ -185,8 +185,13 @@ static int list_goes_on(const char *t, size_t end)
 	for (int words = 0; words < 3; words++) {
 		size_t n;
 		unsigned cp;
-		if (t[end] == ',')
-			return 1;
+		if (t[end] == ',') {
+			/* a list of words goes on: "dented, scratched"; not
+			 * a Chinese clause after a full-width comma */
+			size_t k = end + 1 + (t[end + 1] == ' ');
+			text_utf8_decode(t + k, strnlen(t + k, 4), &cp);
+			return match_is_word_cp(cp);
+		}
 		if (t[end] != ' ')
 			return 0;
 		end++;

@@ -383,6 +383,9 @@ int main(void)
 	     "a comma without an 'or' list ends the negation"},
 	    {"", "No, it's broken or worse.", "damaged",
 	     "'No,' alone before a comma is an answer, not a negation"},
+	    {"", "It is not as described, broken，我好嬲", "damaged",
+	     "a Chinese clause after a full-width comma is no list: the "
+	     "negation does not reach across it"},
 	    {"", "I was not sure, the glass part is broken or cracked",
 	     "damaged", "more than two words after the comma: a new clause"},
 	    {"", "东西没有坏了吧", "general", "没有 negates 坏了"},
