@@ -404,6 +404,8 @@ int main(void)
 	    {"", "我不着急发错", "general", "不着急: in no hurry to, negates"},
 	    {"", "不想发错", "general", "不想: not wanting to, negates"},
 	    {"", "也不是说件坏了", "general", "不是说件 + keyword negates"},
+	    {"", "我不是来说发错的", "general",
+	     "不是来: not here to (complain, return), negates"},
 	    {"", "不想到时候又坏了", "damaged",
 	     "不想 far before (a hypothetical): no negation"},
 	    {"", "没多久就坏了", "damaged", "没 far before: no negation"},
