@@ -159,6 +159,13 @@ static size_t prev_cp(const char *t, size_t i, unsigned *cp)
 	return j;
 }
 
+/* Decode the code point at t[i] (t NUL-terminated: at most four bytes
+ * are read, however long the rest is); its length. */
+static size_t next_cp(const char *t, size_t i, unsigned *cp)
+{
+	return text_utf8_decode(t + i, strnlen(t + i, 4), cp);
+}
+
 /* Is the negation character at t[j..i) the middle of a question "A不A"
  * (是不是, 有没有, 能不能, 会不会, 係唔係): the same character before and
  * after it? Or Cantonese 有冇 ("is there", "did it"), which asks too. */
@@ -172,7 +179,7 @@ static int a_not_a(const char *t, size_t j, size_t i)
 	text_utf8_decode(t + j, i - j, &neg);
 	if (before == 0x6709 && neg == 0x5187) /* 有冇 */
 		return 1;
-	text_utf8_decode(t + i, strnlen(t + i, 4), &after);
+	next_cp(t, i, &after);
 	return before == after && before >= 0x3400;
 }
 
@@ -189,7 +196,7 @@ static int list_goes_on(const char *t, size_t end)
 			/* a list of words goes on: "dented, scratched"; not
 			 * a Chinese clause after a full-width comma */
 			size_t k = end + 1 + (t[end + 1] == ' ');
-			text_utf8_decode(t + k, strnlen(t + k, 4), &cp);
+			next_cp(t, k, &cp);
 			return match_is_word_cp(cp);
 		}
 		if (t[end] != ' ')
@@ -219,18 +226,18 @@ static int denied_after(const char *t, size_t end)
 	unsigned cp;
 	int neg = 0;
 
-	k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
+	k = next_cp(t, i, &cp);
 	if (!k || (cp != 0x90FD && cp != 0x4E5F)) /* 都 也 */
 		return 0;
 	i += k;
-	k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
+	k = next_cp(t, i, &cp);
 	if (k && (cp == 0x6CA1 || cp == 0x5187 || cp == 0x65E0)) { /* 没冇无 */
 		neg = 1;
 		i += k;
-		k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
+		k = next_cp(t, i, &cp);
 		if (k && cp == 0x6709) { /* 有 */
 			i += k;
-			k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
+			k = next_cp(t, i, &cp);
 		}
 	}
 	if (!neg)
@@ -239,7 +246,7 @@ static int denied_after(const char *t, size_t end)
 	if (k && (cp == 0x4E86 || cp == 0x554A || cp == 0x5440 ||
 		  cp == 0x5594 || cp == 0x5605 || cp == 0x5566)) {
 		i += k;
-		k = text_utf8_decode(t + i, strnlen(t + i, 4), &cp);
+		k = next_cp(t, i, &cp);
 	}
 	return !k || cp == ' ' || cp == '\n' || is_clause_punct(cp);
 }
@@ -427,6 +434,19 @@ static int compared(const char *t, size_t i, size_t n)
 
 #define ASIDE_REACH 300 /* bytes a side story runs at most */
 
+/* Append the pair [from, to) to the *count pairs of *spans (room for *cap). */
+static void add_span(size_t **spans, size_t *count, size_t *cap, size_t from,
+		     size_t to)
+{
+	if (*count == *cap) {
+		*cap = *cap ? 2 * *cap : 4;
+		*spans = xreallocarray(*spans, *cap, 2 * sizeof(size_t));
+	}
+	(*spans)[2 * *count] = from;
+	(*spans)[2 * *count + 1] = to;
+	(*count)++;
+}
+
 /* The side stories of normalised text t[0..n), in one pass: each runs from
  * an opener of another time or another seller ("last year", "another
  * shop", 上次, 别家) to the end of its sentence, a turn back to the request
@@ -453,14 +473,7 @@ static size_t aside_spans(const char *t, size_t n, size_t **spans)
 			  cp == 0xFF1B || cp == 0x2026;
 		if (open && (end || i - from >= ASIDE_REACH ||
 			     (l = list_at(t, i, n, aside_turns)) > 0)) {
-			if (count == cap) {
-				cap = cap ? 2 * cap : 4;
-				*spans = xreallocarray(*spans, cap,
-						       2 * sizeof(size_t));
-			}
-			(*spans)[2 * count] = from;
-			(*spans)[2 * count + 1] = i;
-			count++;
+			add_span(spans, &count, &cap, from, i);
 			open = 0;
 		}
 		if (!end && (l = list_at(t, i, n, aside_openers)) > 0) {
@@ -473,14 +486,8 @@ static size_t aside_spans(const char *t, size_t n, size_t **spans)
 		}
 		i += k;
 	}
-	if (open) {
-		if (count == cap)
-			*spans =
-			    xreallocarray(*spans, cap + 1, 2 * sizeof(size_t));
-		(*spans)[2 * count] = from;
-		(*spans)[2 * count + 1] = n;
-		count++;
-	}
+	if (open)
+		add_span(spans, &count, &cap, from, n);
 	return count;
 }
 
@@ -1313,12 +1320,12 @@ static void scan_message(const struct ruleset *set,
 		s->main[f] = xcalloc(words ? words : 1, sizeof(uint64_t));
 		hc.main = s->main[f];
 		if (set->nkw) {
-			size_t *spans;
+			size_t *spans = NULL;
+			hc.nspans = 0;
 			/* (addresses tell no stories) */
-			hc.nspans =
-			    f == RULES_FROM || f == RULES_TO
-				? (spans = NULL, 0)
-				: aside_spans(s->text[f], s->len[f], &spans);
+			if (f != RULES_FROM && f != RULES_TO)
+				hc.nspans =
+				    aside_spans(s->text[f], s->len[f], &spans);
 			hc.spans = spans;
 			match_scan(set->m, s->text[f], s->len[f], on_hit, &hc);
 			free(spans);
@@ -1621,8 +1628,6 @@ static long any_inside(const struct ruleset *set, const struct rule *a,
 	return c.found ? (long)c.found - 1 : -1;
 }
 
-/* Does every message rule b matches also match rule a (a earlier, a
- * deciding rule without restrictions beyond 'any')? Sets *why. */
 /* Does every exclusion of a exclude b too: each of a's 'none' keywords
  * in b's 'none' list, which looks in at least the same fields and counts
  * negations alike? */
@@ -1643,6 +1648,9 @@ static int none_covered(const struct rule *a, const struct rule *b)
 	return 1;
 }
 
+/* Does every message rule b matches also match rule a (a earlier, a
+ * deciding rule without restrictions beyond 'any' and exclusions b
+ * shares)? Sets *why. */
 static int shadows(const struct ruleset *set, const struct rule *a,
 		   const struct rule *b, unsigned *kb, long *ka)
 {
