@@ -19,8 +19,9 @@ sed -i 's/^      password_file: .*/&\n      idle_refresh: 6s/' "$Y"
 Q() { "$PEAKQ" -c "$Y" "$@"; }
 ncases() { Q list --json --all 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0; }
 has_cases() { [ "$(ncases)" -ge "$1" ]; }
-acked() { # acked N: N acknowledgements in the customer's mailbox
-	[ "$($IMAPC "$ENV" --as customer count INBOX 2>/dev/null)" -ge "$1" ] 2>/dev/null
+extra=0 # messages appended beyond the plan (see the EXISTS check below)
+acked() { # acked N: N (+ extra) acknowledgements in the customer's mailbox
+	[ "$($IMAPC "$ENV" --as customer count INBOX 2>/dev/null)" -ge $(($1 + extra)) ] 2>/dev/null
 }
 state_of() { # state_of ACCOUNT MAILBOX
 	Q status --json 2>/dev/null | python3 -c '
@@ -39,7 +40,20 @@ ok $? "the mailbox goes into IDLE (status: $(state_of support INBOX))"
 $IMAPC "$ENV" append INBOX "$DATA/holiday/01-late-en.eml" >/dev/null
 wait_until 300 acked 1
 ok $? "a new message is acknowledged within seconds although poll_interval is 1h"
-grep -q "account=support mailbox=INBOX: idle ended (server spoke)" "$T/daemon.log"
+spoke="account=support mailbox=INBOX: idle ended (server spoke)"
+if ! grep -q "$spoke" "$T/daemon.log"; then
+	# The message came in the gap of an idle_refresh (DONE, the check,
+	# IDLE again), and the check found it. On a slow machine (valgrind,
+	# a loaded CI box) that gap is a fair part of the 6 s. Once more,
+	# right after the next refresh, when IDLE has just begun again.
+	r=$(lines "idle ended (refresh)")
+	wait_until 150 sh -c '[ "$(grep -c "idle ended (refresh)" "$1")" -gt "$2" ]' _ "$T/daemon.log" "$r"
+	wait_until 100 is_state support INBOX idling
+	$IMAPC "$ENV" append INBOX "$DATA/holiday/03-gift-en-html.eml" >/dev/null
+	extra=1
+	wait_until 300 acked 1
+fi
+grep -q "$spoke" "$T/daemon.log"
 ok $? "the server's EXISTS ended the IDLE"
 wait_until 150 grep -q "account=support mailbox=INBOX: idle ended (refresh)" "$T/daemon.log"
 ok $? "the IDLE is restarted after idle_refresh (6 s)"
