@@ -114,7 +114,10 @@ PY
 	"$PEAKQD" -c "$Y.$f" --once --log=stderr >"$T/once-$f.log" 2>&1
 	rc=$?
 	took=$(($(date +%s) - start))
-	[ $rc -eq 75 ] && [ $took -le 10 ]
+	# A bound against hanging, not a speed test: the read timeout is a
+	# few seconds, but under ASan on a loaded machine the 4 GiB literal's
+	# case once took 13 s.
+	[ $rc -eq 75 ] && [ $took -le 30 ]
 	ok $? "--once against $f: exit $rc after $took s"
 done
 done_testing
