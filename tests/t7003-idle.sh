@@ -31,6 +31,7 @@ print(" ".join(m["state"] or "-" for m in d["mailboxes"] if m["account"] == sys.
 }
 is_state() { [ "$(state_of "$1" "$2")" = "$3" ]; }
 lines() { grep -c "$1" "$T/daemon.log"; }
+more_lines() { [ "$(lines "$1")" -gt "$2" ]; } # more_lines PATTERN N
 
 # --- IDLE ---------------------------------------------------------------
 "$PEAKQD" -c "$Y" -v --log=stderr >"$T/daemon.log" 2>&1 &
@@ -47,7 +48,7 @@ if ! grep -q "$spoke" "$T/daemon.log"; then
 	# a loaded CI box) that gap is a fair part of the 6 s. Once more,
 	# right after the next refresh, when IDLE has just begun again.
 	r=$(lines "idle ended (refresh)")
-	wait_until 150 sh -c '[ "$(grep -c "idle ended (refresh)" "$1")" -gt "$2" ]' _ "$T/daemon.log" "$r"
+	wait_until 150 more_lines "idle ended (refresh)" "$r"
 	wait_until 100 is_state support INBOX idling
 	$IMAPC "$ENV" append INBOX "$DATA/holiday/03-gift-en-html.eml" >/dev/null
 	extra=1
