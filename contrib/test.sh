@@ -21,6 +21,7 @@ build() { # DIR CONFIGURE-ARGS...: 0, or "not ok" and its log
 		return 0
 	fi
 	echo "not ok - build in $dir failed"
+	echo "# build in $dir failed (its log above)" >>"$failures"
 	sed 's/^/# /' "$dir.build.log" | tail -30
 	echo "0 1" >"$dir.result"
 	return 1
@@ -38,11 +39,17 @@ run() {
 		log=${t%.sh}.log # automake: tests/tNNNN-x.sh -> tests/tNNNN-x.log
 		echo "# $log"
 		grep -E '^(ok|not ok|1\.\.|Bail out!)' "$dir/$log"
+		# the failures again, in a list printed last (CI shows the tail)
+		grep -E '^(not ok|Bail out!)' "$dir/$log" | grep -v '# TODO' |
+			sed "s|^|# $name: $log: |" >>"$failures"
 	done
 	p=$(sed -n 's/^# PASS: *//p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 	f=$(sed -n 's/^# \(FAIL\|ERROR\|XPASS\): *//p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 	if [ "$rc" -ne 0 ]; then
-		[ "$f" -gt 0 ] || f=1 # make failed before or outside the tests
+		if [ "$f" -eq 0 ]; then # make failed before or outside the tests
+			f=1
+			echo "# $name: make $target failed outside the tests" >>"$failures"
+		fi
 		echo "# $name failed; details:"
 		sed 's/^/# /' "$out" | tail -40
 	fi
@@ -51,7 +58,9 @@ run() {
 
 asan=$src/_build-check
 vg=$src/_build-valgrind
-rm -f "$asan".*.result "$vg".*.result "$asan.result" "$vg.result"
+failures=$src/_build-failures.txt
+rm -f "$asan".*.result "$vg".*.result "$asan.result" "$vg.result" "$failures"
+: >"$failures"
 if build "$asan" --enable-werror --enable-sanitizers; then
 	run "make check (-Werror, ASan, UBSan)" "$asan" check
 	# check-long waits out an outage; valgrind's run keeps the CPUs busy
@@ -66,6 +75,10 @@ fi
 if [ -n "${long:-}" ]; then
 	wait "$long"
 	cat "$asan.long.tap"
+fi
+if [ -s "$failures" ]; then
+	echo "# == failures (repeated from above)"
+	cat "$failures"
 fi
 cat "$asan".*.result "$vg".*.result "$asan.result" "$vg.result" 2>/dev/null |
 	awk '{ p += $1; f += $2 } END { print p + 0 " passed, " f + 0 " failed"; exit f > 0 }'
