@@ -69,9 +69,9 @@ python3 - "$T/notify.sock" "$T/notify.log" <<'PY' &
 import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
-s.settimeout(20)
+s.settimeout(120)
 with open(sys.argv[2], "w") as log:
-    end = time.time() + 20
+    end = time.time() + 120
     while time.time() < end:
         try:
             data = s.recv(4096).decode()
@@ -87,7 +87,7 @@ wait_until 50 test -S "$T/notify.sock"
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 CREDENTIALS_DIRECTORY="$T/creds" \
 	"$PEAKQD" -c "$T/peakq.yaml" --log=stderr >"$T/daemon.log" 2>&1 &
 pid=$!
-wait_until 50 grep -q "READY=1" "$T/notify.log"
+wait_until 300 grep -q "READY=1" "$T/notify.log"
 ok $? "READY=1 once started"
 sleep 3
 n=$(grep -c "WATCHDOG=1" "$T/notify.log")
@@ -96,13 +96,13 @@ ok $? "WATCHDOG=1 every second (WatchdogSec=2s) although poll_interval is 60s: $
 grep -q "STATUS=.* cases, .* acknowledgements sent" "$T/notify.log"
 ok $? "STATUS with counts: $(grep -m1 -o 'STATUS=[^ ].*' "$T/notify.log" | head -c 80)"
 kill -HUP $pid
-wait_until 50 grep -q "RELOADING=1" "$T/notify.log"
+wait_until 300 grep -q "RELOADING=1" "$T/notify.log"
 ok $? "SIGHUP: RELOADING=1"
-wait_until 50 sh -c "sed -n '/RELOADING=1/,\$p' '$T/notify.log' | grep -q READY=1"
+wait_until 300 sh -c "sed -n '/RELOADING=1/,\$p' '$T/notify.log' | grep -q READY=1"
 ok $? "then READY=1 again"
 kill -TERM $pid
 wait $pid
-wait_until 50 grep -q "STOPPING=1" "$T/notify.log"
+wait_until 300 grep -q "STOPPING=1" "$T/notify.log"
 ok $? "SIGTERM: STOPPING=1"
 wait $listener 2>/dev/null
 done_testing
