@@ -26,7 +26,7 @@ for f in /usr/sbin/peakqd /usr/bin/peakq /lib/systemd/system/peakqd.service \
 	/usr/share/man/man5/peakq.yaml.5.gz /usr/share/man/man5/peakq-rules.5.gz \
 	/usr/share/man/man5/peakq-templates.5.gz \
 	/usr/share/peakq/rules/10-holiday.yaml /usr/share/peakq/templates/zh/late_delivery.txt \
-	/etc/peakq/peakq.yaml.example /etc/peakq/rules/10-holiday.yaml \
+	/etc/peakq/peakq.yaml.example /etc/peakq/rules/10-holiday.yaml /etc/peakq/rules/90-mined.yaml \
 	/etc/peakq/templates/en/late_delivery.txt \
 	/usr/share/bash-completion/completions/peakq /usr/share/doc/peakq/README.Debian; do
 	grep -qx "$f" "$T/files"
@@ -38,6 +38,7 @@ ok $? "nothing under /usr/local, and no peakq.yaml to overwrite a user's"
 mkdir "$T/ctl" "$T/root"
 dpkg-deb -e "$deb" "$T/ctl"
 grep -qx /etc/peakq/rules/10-holiday.yaml "$T/ctl/conffiles" &&
+	grep -qx /etc/peakq/rules/90-mined.yaml "$T/ctl/conffiles" &&
 	grep -qx /etc/peakq/peakq.yaml.example "$T/ctl/conffiles" &&
 	[ "$(grep -c '^/etc/peakq/templates/' "$T/ctl/conffiles")" -eq 36 ]
 ok $? "the rules, 36 templates and the example config are conffiles"
