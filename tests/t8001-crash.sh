@@ -2,7 +2,8 @@
 # t8001: crash anywhere. 2,000 messages (PQ_CRASH_N) reach the support
 # INBOX in two waves while peakqd is started and killed with SIGKILL after
 # a random 0.02-0.4 s (0.02-0.07 s while mail is left to fetch: ingestion
-# is much faster than sending), at least 30 times (PQ_CRASH_KILLS), and
+# is much faster than sending; up to 6.4 s after runs that got nothing
+# done, on a slow machine), at least 30 times (PQ_CRASH_KILLS), and
 # until kills have landed mid-FETCH, inside the store transaction and
 # mid-SMTP (judged by the last log line; a few more messages arrive if
 # needed). Then it runs to the end. Checked: every message is in exactly
@@ -47,7 +48,11 @@ append 0 $W1
 TOTAL=$W1
 
 q() { sqlite3 "$DB" "$1" 2>/dev/null; }
-kills=0 busy=0 mid_fetch=0 mid_tx=0 mid_smtp=0 other=0
+kills=0 busy=0 mid_fetch=0 mid_tx=0 mid_smtp=0 other=0 stalled=0
+done_work() { # messages stored + acknowledgements sent
+	echo $(($(q 'SELECT count(*) FROM message' || echo 0) + \
+		$(q "SELECT count(*) FROM outbox WHERE state = 'sent'" || echo 0)))
+}
 left() { # messages not stored yet + acknowledgements not settled
 	echo $(($TOTAL - $(q 'SELECT count(*) FROM message' || echo 0) + \
 		$(q "SELECT count(*) FROM outbox WHERE state IN ('pending','temp_fail','sending')" || echo 0)))
@@ -77,6 +82,14 @@ while :; do
 		# take longer than that: kills then never land mid-FETCH.
 		[ $kills -ge "$KILLS" ] && [ $mid_fetch -eq 0 ] && hi=0.4
 	fi
+	# Runs that all end before a batch commits or a message is sent (a
+	# slow, loaded machine) would never get anywhere, nor ever reach
+	# SMTP: after two such runs in a row each next run may last twice as
+	# long (up to 6.4 s), until work gets done again.
+	if [ $stalled -ge 2 ]; then
+		hi=$(python3 -c 'import sys; print(min(6.4, float(sys.argv[1]) * 2 ** (int(sys.argv[2]) - 1)))' $hi $stalled)
+	fi
+	before=$(done_work)
 	if [ $mid_fetch -eq 0 ] && [ $kills -ge $((KILLS / 2)) ] &&
 		[ "$(q 'SELECT count(*) FROM message' || echo 0)" -lt $TOTAL ] 2>/dev/null; then
 		# Random times have missed every FETCH so far (a loaded
@@ -108,6 +121,7 @@ while :; do
 	esac
 	case $out in *"outbox: sending row"*) mid_smtp=$((mid_smtp + 1)) ;; esac
 	[ "$(left)" -gt 0 ] && busy=$((busy + 1))
+	if [ "$(done_work)" -gt "$before" ]; then stalled=0; else stalled=$((stalled + 1)); fi
 	cat "$T/run.log" >>"$T/all.log"
 	echo "kill $kills after ${hi}s max: $(q "SELECT count(*) FROM message") stored" >>"$T/kills.log"
 done
