@@ -6,12 +6,14 @@
 #      loopback);
 #   2. runs, at the same time, `make check-long` in that build (the
 #      two-minute MTA outage: mostly waiting) and, in a second build
-#      without sanitizers, `make check-valgrind` (the same suite with every
-#      program under valgrind).
-# Prints the TAP results and, last, the line "N passed, N failed".
+#      without sanitizers, `make check-valgrind` (the unit tests and the
+#      main and error paths with every program under valgrind).
+# Prints the TAP results, how long each part took and its slowest tests,
+# and, last, the line "N passed, N failed".
 # PEAKQ_NO_VALGRIND=1 skips the valgrind run.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
+start=$(date +%s)
 "$src/contrib/setup-deps.sh" || exit 1
 
 build() { # DIR CONFIGURE-ARGS...: 0, or "not ok" and its log
@@ -33,6 +35,7 @@ run() {
 	name=$1 dir=$2 target=$3
 	out="$dir/$target.out"
 	echo "# == $name"
+	t0=$(date +%s)
 	rc=0
 	(cd "$dir" && make -j2 "$target" >"$out" 2>&1) || rc=1
 	for t in $(sed -n 's/^\(PASS\|FAIL\|XFAIL\|XPASS\|SKIP\|ERROR\): \([^ ]*\).*/\2/p' "$out" | sort -u); do
@@ -54,6 +57,17 @@ run() {
 		sed 's/^/# /' "$out" | tail -40
 	fi
 	echo "$p $f" >"$dir.$target.result"
+	echo "# $name: $(($(date +%s) - t0)) s; slowest:$(slowest "$dir" "$out")"
+}
+
+# slowest DIR OUT: the five longest tests make ran, "NAME Ns" each (from
+# their logs' birth and change times; nothing where the file system keeps
+# no birth time).
+slowest() {
+	for t in $(sed -n 's/^\(PASS\|FAIL\|XFAIL\|XPASS\|SKIP\|ERROR\): \([^ ]*\).*/\2/p' "$2" | sort -u); do
+		stat -c '%W %Y %n' "$1/${t%.sh}.log" 2>/dev/null
+	done | awk '$1 > 0 { print $2 - $1, $3 }' | sort -rn | head -5 |
+		awk '{ n = $2; sub(".*/", "", n); printf " %s %ds", n, $1 }'
 }
 
 asan=$src/_build-check
@@ -76,6 +90,7 @@ if [ -n "${long:-}" ]; then
 	wait "$long"
 	cat "$asan.long.tap"
 fi
+echo "# all parts, builds included: $(($(date +%s) - start)) s"
 if [ -s "$failures" ]; then
 	echo "# == failures (repeated from above)"
 	cat "$failures"

@@ -144,17 +144,24 @@ wait $ipid 2>/dev/null
 sni() { # HOST: connect to a logging TLS server, print the SNI extensions
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 	# The server lives until peakqd has been and gone (however slowly,
-	# under valgrind on a busy machine); the sleep only keeps stdin open.
+	# under valgrind on a busy machine): its stdin is a FIFO held open by
+	# fd 9 here, so it never sees EOF. (A "sleep N |" would outlive the
+	# server and hold $(sni ...) open for N seconds.)
 	: >"$T/sni.out"
-	sleep 120 | openssl s_server -accept "$port" -cert "$T/m/tls/server.crt" \
-		-key "$T/m/tls/server.key" -tlsextdebug >"$T/sni.out" 2>&1 &
+	rm -f "$T/sni.in"
+	mkfifo "$T/sni.in"
+	openssl s_server -accept "$port" -cert "$T/m/tls/server.crt" \
+		-key "$T/m/tls/server.key" -tlsextdebug <"$T/sni.in" >"$T/sni.out" 2>&1 &
 	spid=$!
+	exec 9>"$T/sni.in"
 	wait_until 100 grep -q ACCEPT "$T/sni.out"
 	write_config implicit "$1"
-	sed -i "s/port: $PQ_IMAPS_PORT/port: $port/" "$T/peakq.yaml"
+	# s_server never greets; a short timeout ends the wait for it.
+	sed -i "s/^\( *\)port: $PQ_IMAPS_PORT\$/\1port: $port\n\1timeout: 5s/" "$T/peakq.yaml"
 	run sni >/dev/null 2>&1
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
+	exec 9>&-
 	if grep -q 'TLS client extension' "$T/sni.out"; then
 		grep -c 'TLS client extension "server name"' "$T/sni.out"
 	else
