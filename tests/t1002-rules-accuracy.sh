@@ -48,8 +48,11 @@ missed = [r["file"] for r in rows
           if r["expected"] == "complaint" and not r["escalate"]]
 print("# %d messages, accuracy %.1f%%, complaints not escalated: %d"
       % (len(rows), 100 * acc, len(missed)))
-for f in missed:
-    print("#   not escalated: " + f)
+# Blind sets are only counted: naming their misses would tell whoever
+# reads the log what to tune on.
+if not os.path.basename(os.path.dirname(sys.argv[2])).startswith("blind"):
+    for f in missed:
+        print("#   not escalated: " + f)
 if os.path.exists(sys.argv[2]):
     base = dict(l.split() for l in open(sys.argv[2]) if l[0] != "#" and l.strip())
     esc = sum(r["expected"] == "complaint" for r in rows) - len(missed)
