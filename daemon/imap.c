@@ -36,6 +36,8 @@ static const char *server_text(mailimap *imap)
 
 /* Set err from a libetpan result code. */
 static int peer_closed(const struct imap_conn *c);
+static int literal_refused(const struct imap_conn *c, unsigned long long *size,
+			   unsigned long long *limit);
 
 static int imap_error(struct imap_conn *c, int r, const char *what,
 		      struct xerr *err)
@@ -43,10 +45,19 @@ static int imap_error(struct imap_conn *c, int r, const char *what,
 	const char *txt = server_text(c ? c->imap : NULL);
 	enum xerr_kind kind = XERR_TEMP;
 
+	unsigned long long size, limit;
+
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 		if (c)
 			c->broken = 1;
+		if (literal_refused(c, &size, &limit))
+			return xerr_set(err, kind,
+					"imap: %s: the server announced a "
+					"literal of %llu bytes, more than the "
+					"%llu this command can bring; "
+					"connection dropped",
+					what, size, limit);
 		if (c && peer_closed(c))
 			return xerr_set(err, kind,
 					"imap: %s: the server closed the "
@@ -149,122 +160,243 @@ static int tcp_connect(const char *host, int port, int timeout,
 			host, port, strerror(last ? last : ECONNREFUSED));
 }
 
-/* libetpan 1.9.4 spins forever at full CPU when a plain-text peer closes
- * the connection inside a literal: its socket driver reports end of file
- * as a 0-byte read, which the literal parser retries (fixed upstream in
- * 68de795; TECH-NOTES 1.5). Its TLS driver reports an error instead. This
- * driver wraps a plain-text stream and does the same. */
-struct eof_guard {
+/* A guard sits between libetpan and every stream it reads (plain text and
+ * TLS) and answers for two traps of libetpan 1.9.4 (TECH-NOTES 1.5):
+ *
+ * - It spins forever at full CPU when a plain-text peer closes the
+ *   connection inside a literal: its socket driver reports end of file as a
+ *   0-byte read, which the literal parser retries (fixed upstream in
+ *   68de795). Its TLS driver reports an error instead; the guard does the
+ *   same for both.
+ * - It allocates a buffer of the announced size as soon as it reads a
+ *   literal's {N}: a server announcing {4294967295} costs 4 GiB of address
+ *   space (and, under ASan, 512 MiB of shadow memory written) before a byte
+ *   of it arrives. The guard follows the server's framing and drops the
+ *   connection when a literal is larger than the command in progress can
+ *   ask for (guard_limit), before libetpan sees the {N}.
+ *
+ * Wrapping the TLS driver hides it from mailstream_wait_idle(), which then
+ * waits on the socket alone and no longer sees TLS data already decrypted
+ * but unread. At IDLE only "+ idling" and short untagged lines are read, far
+ * below the 8 KiB libetpan asks for per read, so none is left pending; were
+ * one ever, the wait would end at its timeout (imap_idle_wait). */
+#define GUARD_LIMIT_DEFAULT (1024 * 1024) /* outside a body FETCH */
+
+enum guard_state { G_TEXT, G_DIGITS, G_CLOSE, G_CR };
+
+struct guard {
 	mailstream_low *in;
-	int eof; /* the peer closed the connection */
+	int eof;	     /* the peer closed the connection */
+	uint64_t limit;	     /* largest literal accepted now */
+	uint64_t refused;    /* size of the literal refused, 0 if none */
+	uint64_t lit;	     /* bytes left in the current literal */
+	uint64_t num;	     /* the number read after '{' */
+	int digits;	     /* how many digits it had */
+	enum guard_state st; /* where in a line's "{N}\r\n" we are */
 };
 
-static ssize_t eof_read(mailstream_low *s, void *buf, size_t n)
+/* Follow the server's framing over p[0..n): a line that ends in "{N}\r\n"
+ * opens a literal of N bytes, whose content is skipped. Returns -1 when a
+ * literal is announced above the limit. */
+static int guard_scan(struct guard *g, const unsigned char *p, size_t n)
 {
-	struct eof_guard *g = s->data;
-	ssize_t r = mailstream_low_read(g->in, buf, n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = p[i];
 
+		if (g->lit) {
+			uint64_t k = n - i < g->lit ? n - i : g->lit;
+			g->lit -= k;
+			i += (size_t)k - 1;
+			continue;
+		}
+		switch (g->st) {
+		case G_DIGITS:
+			if (ch >= '0' && ch <= '9') {
+				g->num = g->num > UINT64_MAX / 10 - 9
+					     ? UINT64_MAX
+					     : g->num * 10 + (ch - '0');
+				g->digits++;
+				continue;
+			}
+			if (ch == '}' && g->digits) {
+				g->st = G_CLOSE;
+				continue;
+			}
+			break;
+		case G_CLOSE:
+			if (ch == '\r') {
+				g->st = G_CR;
+				continue;
+			}
+			break;
+		case G_CR:
+			if (ch == '\n') {
+				g->st = G_TEXT;
+				if (g->num > g->limit) {
+					g->refused = g->num;
+					return -1;
+				}
+				g->lit = g->num;
+				continue;
+			}
+			break;
+		case G_TEXT:
+			break;
+		}
+		g->st = ch == '{' ? G_DIGITS : G_TEXT;
+		g->num = 0;
+		g->digits = 0;
+	}
+	return 0;
+}
+
+static ssize_t guard_read(mailstream_low *s, void *buf, size_t n)
+{
+	struct guard *g = s->data;
+	ssize_t r;
+
+	if (g->refused) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	r = mailstream_low_read(g->in, buf, n);
 	if (r == 0 && n > 0) {
 		g->eof = 1;
 		errno = ECONNRESET;
 		return -1;
 	}
+	if (r > 0 && guard_scan(g, buf, (size_t)r) < 0) {
+		errno = EMSGSIZE;
+		return -1;
+	}
 	return r;
 }
 
-/* The wrapped plain-text driver. */
+/* The wrapped driver. */
 static mailstream_low *inner(mailstream_low *s)
 {
-	return ((struct eof_guard *)s->data)->in;
+	return ((struct guard *)s->data)->in;
 }
 
-static ssize_t eof_write(mailstream_low *s, const void *buf, size_t n)
+static ssize_t guard_write(mailstream_low *s, const void *buf, size_t n)
 {
 	return mailstream_low_write(inner(s), buf, n);
 }
 
-static int eof_close(mailstream_low *s)
+static int guard_close(mailstream_low *s)
 {
 	return mailstream_low_close(inner(s));
 }
 
-static int eof_get_fd(mailstream_low *s)
+static int guard_get_fd(mailstream_low *s)
 {
 	return mailstream_low_get_fd(inner(s));
 }
 
-static void eof_free(mailstream_low *s)
+static void guard_free(mailstream_low *s)
 {
-	struct eof_guard *g = s->data;
+	struct guard *g = s->data;
 
 	mailstream_low_free(g->in);
 	free(g);
 	free(s);
 }
 
-static void eof_cancel(mailstream_low *s)
+static void guard_cancel(mailstream_low *s)
 {
 	mailstream_low_cancel(inner(s));
 }
 
-static struct mailstream_cancel *eof_get_cancel(mailstream_low *s)
+static struct mailstream_cancel *guard_get_cancel(mailstream_low *s)
 {
 	return mailstream_low_get_cancel(inner(s));
 }
 
-static carray *eof_chain(mailstream_low *s)
+static carray *guard_chain(mailstream_low *s)
 {
 	return mailstream_low_get_certificate_chain(inner(s));
 }
 
-static int eof_setup_idle(mailstream_low *s)
+static int guard_setup_idle(mailstream_low *s)
 {
 	return mailstream_low_setup_idle(inner(s));
 }
 
-static int eof_unsetup_idle(mailstream_low *s)
+static int guard_unsetup_idle(mailstream_low *s)
 {
 	return mailstream_low_unsetup_idle(inner(s));
 }
 
-static int eof_interrupt_idle(mailstream_low *s)
+static int guard_interrupt_idle(mailstream_low *s)
 {
 	return mailstream_low_interrupt_idle(inner(s));
 }
 
-static mailstream_low_driver eof_driver = {
-    .mailstream_read = eof_read,
-    .mailstream_write = eof_write,
-    .mailstream_close = eof_close,
-    .mailstream_get_fd = eof_get_fd,
-    .mailstream_free = eof_free,
-    .mailstream_cancel = eof_cancel,
-    .mailstream_get_cancel = eof_get_cancel,
-    .mailstream_get_certificate_chain = eof_chain,
-    .mailstream_setup_idle = eof_setup_idle,
-    .mailstream_unsetup_idle = eof_unsetup_idle,
-    .mailstream_interrupt_idle = eof_interrupt_idle,
+static mailstream_low_driver guard_driver = {
+    .mailstream_read = guard_read,
+    .mailstream_write = guard_write,
+    .mailstream_close = guard_close,
+    .mailstream_get_fd = guard_get_fd,
+    .mailstream_free = guard_free,
+    .mailstream_cancel = guard_cancel,
+    .mailstream_get_cancel = guard_get_cancel,
+    .mailstream_get_certificate_chain = guard_chain,
+    .mailstream_setup_idle = guard_setup_idle,
+    .mailstream_unsetup_idle = guard_unsetup_idle,
+    .mailstream_interrupt_idle = guard_interrupt_idle,
 };
 
-static int peer_closed(const struct imap_conn *c)
+/* The guard of c's stream, or NULL. */
+static struct guard *guard_of(const struct imap_conn *c)
 {
 	mailstream_low *low;
 
-	if (!c->imap || !c->imap->imap_stream)
-		return 0;
+	if (!c || !c->imap || !c->imap->imap_stream)
+		return NULL;
 	low = mailstream_get_low(c->imap->imap_stream);
-	return low && low->driver == &eof_driver &&
-	       ((struct eof_guard *)low->data)->eof;
+	if (!low || low->driver != &guard_driver)
+		return NULL;
+	return low->data;
 }
 
-/* Put the end-of-file guard under plain-text stream s. */
-static int guard_eof(mailstream *s)
+static int peer_closed(const struct imap_conn *c)
 {
-	struct eof_guard *g = xcalloc(1, sizeof(*g));
+	struct guard *g = guard_of(c);
+
+	return g && g->eof;
+}
+
+/* Whether the guard dropped c's connection over a literal's size. */
+static int literal_refused(const struct imap_conn *c, unsigned long long *size,
+			   unsigned long long *limit)
+{
+	struct guard *g = guard_of(c);
+
+	if (!g || !g->refused)
+		return 0;
+	*size = g->refused;
+	*limit = g->limit;
+	return 1;
+}
+
+/* The largest literal the command about to be sent may bring. */
+static void guard_limit(struct imap_conn *c, uint64_t limit)
+{
+	struct guard *g = guard_of(c);
+
+	if (g && !g->refused) /* the refused one's limit stays for the error */
+		g->limit = limit;
+}
+
+/* Put a guard under stream s. */
+static int guard_stream(mailstream *s)
+{
+	struct guard *g = xcalloc(1, sizeof(*g));
 	mailstream_low *out;
 
 	g->in = mailstream_get_low(s);
-	out = mailstream_low_new(g, &eof_driver);
+	g->limit = GUARD_LIMIT_DEFAULT;
+	out = mailstream_low_new(g, &guard_driver);
 	if (!out) {
 		free(g);
 		return -1;
@@ -355,9 +487,9 @@ int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
 			goto out;
 		}
 		fd = -1;
-		if (guard_eof(s) < 0)
-			fatal(70, "out of memory");
 	}
+	if (guard_stream(s) < 0)
+		fatal(70, "out of memory");
 	r = mailimap_connect(c->imap, s);
 	s = NULL; /* owned by c->imap, even on failure */
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
@@ -391,6 +523,9 @@ int imap_connect(const struct imap_params *p, struct imap_conn **c_r,
 		if (verify_stream(c->imap->imap_stream, p->host, p->ca_file,
 				  err) < 0)
 			goto out;
+		/* The guard went with the plain-text stream. */
+		if (guard_stream(c->imap->imap_stream) < 0)
+			fatal(70, "out of memory");
 	}
 	r = mailimap_login(c->imap, p->user, p->password);
 	if (r != MAILIMAP_NO_ERROR) {
@@ -618,7 +753,11 @@ int imap_fetch(struct imap_conn *c, const uint32_t *uids, size_t n,
 	mailimap_fetch_type_new_fetch_att_list_add(
 	    ft, mailimap_fetch_att_new_body_peek_section_partial(
 		    mailimap_section_new(NULL), 0, (uint32_t)max_bytes));
+	/* BODY[]<0.max_bytes> brings at most max_bytes; twice that and a
+	 * MiB leave room for a server that rounds up, not for {4294967295}. */
+	guard_limit(c, 2 * (uint64_t)max_bytes + GUARD_LIMIT_DEFAULT);
 	r = mailimap_uid_fetch(c->imap, set, ft, &result);
+	guard_limit(c, GUARD_LIMIT_DEFAULT);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {

@@ -4,11 +4,13 @@
 # Dovecot. Scripted peers (tests/servers/imap-peer.py --fetch-fault) each
 # hold one message and fail its body FETCH: closing the connection inside
 # the literal (libetpan 1.9.4 spins forever at full CPU on this over plain
-# text), sending a malformed response, announcing a 4 GiB literal, or
-# stalling. The daemon must log one clear line per fault, use little CPU
-# and memory, retry with backoff, flag nothing it did not store, keep
-# acknowledging the working account's mail at once, and stop on SIGTERM.
-# Then each fault once more with --once: exit 75 and the same line.
+# text), sending a malformed response, announcing a 4 GiB literal (over
+# plain text and over TLS), or stalling. The daemon must log one clear line
+# per fault, use little CPU and memory, retry with backoff, flag nothing it
+# did not store, keep acknowledging the working account's mail at once
+# (mail with "{4294967295}" lines of its own, which only a guard that
+# follows the framing tells from a literal), and stop on SIGTERM. Then each
+# fault once more with --once: exit 75 and the same line.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null || skip_all "python3 not installed"
 mailenv_start
@@ -17,9 +19,13 @@ write_config implicit localhost
 Y="$T/peakq.yaml"
 sed -i 's/^poll_interval: .*/poll_interval: 1h/' "$Y"
 printf 'x\n' >"$T/peer.pass"
-FAULTS="drop malformed huge stall"
+FAULTS="drop malformed huge hugetls stall"
 for f in $FAULTS; do
-	python3 "$top_srcdir/tests/servers/imap-peer.py" --fetch-fault $f \
+	case $f in
+	hugetls) set -- --fetch-fault huge --tls "$T/m/tls/server.crt,$T/m/tls/server.key" ;;
+	*) set -- --fetch-fault $f ;;
+	esac
+	python3 "$top_srcdir/tests/servers/imap-peer.py" "$@" \
 		--port-file "$T/$f.port" --log "$T/$f.log" &
 	echo $! >>"$T/peers.pids"
 done
@@ -28,10 +34,11 @@ for f in $FAULTS; do
 	python3 - "$Y" "$f" "$(cat "$T/$f.port")" "$T" <<'PY'
 import sys
 p, name, port, t = sys.argv[1:5]
+tls = "tls: implicit, ca_file: %s/m/tls/ca.crt" % t if name == "hugetls" else "tls: none"
 s = open(p).read()
 s = s.replace("smtp:", """  - name: %s
-    imap: {host: 127.0.0.1, port: %s, tls: none, user: u, password_file: %s/peer.pass, timeout: 2s}
-smtp:""" % (name, port, t), 1)
+    imap: {host: localhost, port: %s, %s, user: u, password_file: %s/peer.pass, timeout: 2s}
+smtp:""" % (name, port, tls, t), 1)
 open(p, "w").write(s)
 PY
 done
@@ -48,16 +55,23 @@ wait_until 100 logged drop "the server closed the connection"
 ok $? "drop inside the literal: 'the server closed the connection'"
 wait_until 100 logged malformed "malformed response from server"
 ok $? "malformed response: 'malformed response from server'"
-wait_until 150 logged huge "connection lost or no answer within the timeout"
-ok $? "4 GiB literal: read timeout, nothing allocated for it"
+big="the server announced a literal of 4294967295 bytes, more than the [0-9]* this command can bring; connection dropped"
+wait_until 150 logged huge "$big"
+ok $? "4 GiB literal: refused before libetpan allocates for it"
+wait_until 150 logged hugetls "$big"
+ok $? "4 GiB literal over TLS: refused as well"
 wait_until 150 logged stall "connection lost or no answer within the timeout"
 ok $? "stall: read timeout"
 
 before=$(date +%s)
-$IMAPC "$ENV" append INBOX "$DATA/holiday/01-late-en.eml" >/dev/null
+{
+	cat "$DATA/holiday/01-late-en.eml"
+	printf 'Ref {4294967295}\n{99999999999999999999}\n'
+} >"$T/braces.eml"
+$IMAPC "$ENV" append INBOX "$T/braces.eml" >/dev/null
 acked() { [ "$($IMAPC "$ENV" --as customer count INBOX 2>/dev/null)" -ge 1 ] 2>/dev/null; }
 wait_until 100 acked
-ok $? "the working account's mail is acknowledged at once ($(($(date +%s) - before)) s) with four broken servers"
+ok $? "the working account's mail is acknowledged at once ($(($(date +%s) - before)) s) with five broken servers"
 
 # Over ~12 s: backoff retries, little CPU, little memory.
 c0=$(cpu)
@@ -75,8 +89,8 @@ for f in drop malformed; do
 	[ "$n" -ge 2 ]
 	ok $? "$f: retried with backoff ($n logins)"
 done
-n=$(grep -c "account '\(drop\|malformed\|huge\|stall\)'" "$T/daemon.log")
-[ "$n" -le 12 ]
+n=$(grep -c "account '\(drop\|malformed\|huge\|hugetls\|stall\)'" "$T/daemon.log")
+[ "$n" -le 15 ]
 ok $? "one line per fault and attempt, no flood ($n lines)"
 grep -c "retry in" "$T/daemon.log" >/dev/null
 ok $? "each says when it retries"
