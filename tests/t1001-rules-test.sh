@@ -160,4 +160,31 @@ printf 'rules:\n  - name: odd\n    category: odd\n    match: {any: [zzz]}\n' \
 is "$?" 1 "a rule whose template does not exist fails the check"
 grep -q "$T/rules2/20-extra.yaml:2:5: rule 'odd' uses template 'odd', but templates/en/odd.txt does not exist" "$T/check.out"
 ok $? "with its location"
+# The man pages name every key the loader accepts and every option of
+# 'peakq rules': the keys are read from the loader's own "expected one of"
+# lists, the options from 'peakq rules --help'.
+mkdir -p "$T/keys"
+for bad in '    colour: red' '    match: {colour: red}' '    match: {any: {colour: red}}'; do
+	printf 'rules:\n  - name: x\n    category: general\n%s\n' "$bad" >"$T/keys/r.yaml"
+	"$PEAKQ" rules check "$T/keys" 2>&1
+done | sed -n 's/.*expected one of: \(.*\))$/\1/p' | tr -d ' ' | tr ',' '\n' |
+	sort -u >"$T/keys.txt"
+missing=
+n=0
+for k in $(cat "$T/keys.txt"); do
+	n=$((n + 1))
+	grep -qE "^\.B[IR]? \"?$k\b|^\.BR .*\b$k\b|[{ ]$k: " "$top_srcdir/doc/peakq-rules.5" ||
+		missing="$missing $k"
+done
+[ "$n" -ge 18 ] && [ -z "$missing" ]
+ok $? "peakq-rules(5) documents all $n rule keys the loader accepts${missing:+; missing:$missing}"
+missing=
+n=0
+for o in $("$PEAKQ" rules --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+	n=$((n + 1))
+	grep -q -- "$(printf '%s' "$o" | sed 's/-/\\\\-/g')" "$top_srcdir/doc/peakq.1" ||
+		missing="$missing $o"
+done
+[ "$n" -ge 5 ] && [ -z "$missing" ]
+ok $? "peakq(1) documents all $n options of 'peakq rules'${missing:+; missing:$missing}"
 done_testing
