@@ -34,17 +34,16 @@ static const char *server_text(mailimap *imap)
 	return (imap && imap->imap_response) ? imap->imap_response : "";
 }
 
-/* Set err from a libetpan result code. */
 static int peer_closed(const struct imap_conn *c);
 static int literal_refused(const struct imap_conn *c, unsigned long long *size,
 			   unsigned long long *limit);
 
+/* Set err from a libetpan result code. */
 static int imap_error(struct imap_conn *c, int r, const char *what,
 		      struct xerr *err)
 {
 	const char *txt = server_text(c ? c->imap : NULL);
 	enum xerr_kind kind = XERR_TEMP;
-
 	unsigned long long size, limit;
 
 	switch (r) {
